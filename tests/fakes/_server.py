@@ -17,6 +17,8 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import HTTP
 from typing import Any, Self
 from urllib.parse import parse_qsl
 
@@ -91,9 +93,29 @@ def parse_body(raw: bytes, content_type: str) -> Any:
             return json.loads(text)
         except ValueError:
             return text
+    if content_type.startswith("multipart/form-data"):
+        return _multipart(raw, content_type)
     if content_type.startswith("application/x-www-form-urlencoded") or not content_type:
         return _form_to_dict(parse_qsl(text, keep_blank_values=True))
     return text
+
+
+def _multipart(raw: bytes, content_type: str) -> dict[str, Any]:
+    # Files become {"filename", "content_type", "size", "data"}; JSON parts are parsed
+    # (discord.py sends message JSON as a "payload_json" part next to the files).
+    parsed = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + raw)
+    out: dict[str, Any] = {}
+    for part in parsed.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        data = part.get_payload(decode=True)
+        if not isinstance(name, str) or not isinstance(data, bytes):
+            continue
+        if part.get_filename():
+            ctype = part.get_content_type()
+            out[name] = {"filename": part.get_filename(), "content_type": ctype, "size": len(data), "data": data}
+        else:
+            out[name] = parse_body(data, part.get_content_type())
+    return out
 
 
 def _form_to_dict(pairs: list[tuple[str, str]]) -> dict[str, Any]:

@@ -44,9 +44,7 @@ from tests.fakes._server import (
 
 # Parameters that slack_sdk JSON-encodes when it sends a form/query instead of a JSON body.
 _JSON_PARAMS = {"blocks", "attachments", "view", "metadata"}
-_DEFAULT_SCOPES = (
-    "chat:write,chat:write.customize,commands,reactions:read,reactions:write,users:read,im:write"
-)
+_DEFAULT_SCOPES = "chat:write,chat:write.customize,commands,reactions:read,reactions:write,users:read,im:write"
 
 
 class SlackError(Exception):
@@ -196,9 +194,7 @@ class FakeSlack(FakeServer):
     def add_bot(self, bot_id: str, name: str, app_id: str = "A0OTHER01", user_id: str = "U0OTHERB1") -> None:
         self.bots[bot_id] = {"name": name, "app_id": app_id, "user_id": user_id}
 
-    def seed_message(
-        self, channel: str, text: str, user: str, thread_ts: str | None = None
-    ) -> dict[str, Any]:
+    def seed_message(self, channel: str, text: str, user: str, thread_ts: str | None = None) -> dict[str, Any]:
         """Put a message from a human in a channel (for reactions, permalinks, updates)."""
         msg: dict[str, Any] = {"type": "message", "ts": self._next_ts(), "user": user, "text": text}
         if thread_ts:
@@ -272,9 +268,7 @@ class FakeSlack(FakeServer):
         key = frozenset(users)
         if key not in self._dms:
             self._dms[key] = f"D0DM{next(self._ids):05d}"
-            self.channels[self._dms[key]] = SlackChannel(
-                self._dms[key], "", is_im=True, user=sorted(users)[0]
-            )
+            self.channels[self._dms[key]] = SlackChannel(self._dms[key], "", is_im=True, user=sorted(users)[0])
         return self._dms[key]
 
     def new_response_url(self) -> str:

@@ -130,9 +130,7 @@ def bot_message_event(
 ) -> dict[str, Any]:
     """A post made by a bot (e.g. our own relay): ``subtype: bot_message`` with ``bot_id``."""
     icons = {"image_48": "https://example.org/avatar.png"} if username else None
-    event = message_event(
-        channel, text, user=None, subtype="bot_message", bot_id=bot_id, username=username, **kw
-    )
+    event = message_event(channel, text, user=None, subtype="bot_message", bot_id=bot_id, username=username, **kw)
     if icons:
         event.setdefault("icons", icons)
     return event
@@ -290,9 +288,7 @@ def _user(user_id: str, team_id: str) -> dict[str, Any]:
     return {"id": user_id, "username": name, "name": name, "team_id": team_id}
 
 
-def button_action(
-    action_id: str, value: str = "", *, block_id: str = "actions", text: str = ""
-) -> dict[str, Any]:
+def button_action(action_id: str, value: str = "", *, block_id: str = "actions", text: str = "") -> dict[str, Any]:
     return {
         "type": "button",
         "action_id": action_id,

@@ -135,9 +135,7 @@ async def test_faults_and_latency(slack: FakeSlack, client: AsyncWebClient) -> N
     assert timing.status == 200
 
 
-async def test_429_honoured_by_slack_sdk_retry_handler(
-    slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_429_honoured_by_slack_sdk_retry_handler(slack: FakeSlack, monkeypatch: pytest.MonkeyPatch) -> None:
     # The handler sleeps int(Retry-After) + random(); pin random() so the test stays fast.
     monkeypatch.setattr(random, "random", lambda: 0.05)
     client = AsyncWebClient(token=TOKEN, base_url=slack.api_url)

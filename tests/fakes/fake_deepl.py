@@ -1,0 +1,324 @@
+"""Fake DeepL API for the real ``deepl`` 1.32 client (``deepl.Translator``/``DeepLClient``).
+
+How the client talks (from ``deepl/translator.py`` and ``http_client.py``):
+- ``Translator(key, server_url=fake.url)`` sends ``Authorization: DeepL-Auth-Key <key>``.
+- ``translate_text`` POSTs a JSON body to ``/v2/translate``: ``text`` is always a list, plus
+  ``target_lang``, ``source_lang``, ``formality``, ``glossary_id``, ``tag_handling``,
+  ``ignore_tags`` (a list) and always ``show_billed_characters: true``.
+- ``get_target_languages`` is a GET whose ``type=target`` travels in a *form body*.
+- Glossaries: ``Translator`` uses ``/v2/glossaries`` (+ ``/entries``,
+  ``/v2/glossary-language-pairs``); ``DeepLClient``'s multilingual ones use ``/v3/glossaries``.
+- The client is synchronous (``requests``): from async tests call it through
+  ``asyncio.to_thread``, or run the fake with ``fake.serve_in_thread()`` in sync code.
+- It retries 429 and every 5xx (and timeouts) itself, up to ``max_network_retries`` (5)
+  with exponential backoff starting at 1 s, and its per-request timeout is at least
+  ``min_connection_timeout`` (10 s). Fault tests must lower all three, e.g. with
+  ``fast_deepl_client(monkeypatch, retries=0, timeout=0.5)`` below.
+
+The "translation" is deterministic and recognisable: ``"[FR] " + text`` for target FR
+(``[EN-GB] `` for EN-GB...). Only a prefix is added, so XML tags, ``ignore_tags`` content,
+mentions and links stay intact; glossary entries are substituted word-for-word. Text whose
+source language equals the target's comes back unchanged, and is still billed.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import deepl.http_client as http_client
+import pytest
+from aiohttp import web
+
+from tests.fakes._server import FakeServer, Fault, Recorded, json_bytes, json_response, raw_response, record_of
+
+SOURCE_LANGUAGES = {
+    "AR": "Arabic", "BG": "Bulgarian", "CS": "Czech", "DA": "Danish", "DE": "German", "EL": "Greek",
+    "EN": "English", "ES": "Spanish", "ET": "Estonian", "FI": "Finnish", "FR": "French", "HU": "Hungarian",
+    "ID": "Indonesian", "IT": "Italian", "JA": "Japanese", "KO": "Korean", "LT": "Lithuanian",
+    "LV": "Latvian", "NB": "Norwegian Bokmål", "NL": "Dutch", "PL": "Polish", "PT": "Portuguese",
+    "RO": "Romanian", "RU": "Russian", "SK": "Slovak", "SL": "Slovenian", "SV": "Swedish",
+    "TR": "Turkish", "UK": "Ukrainian", "ZH": "Chinese",
+}  # fmt: skip
+TARGET_LANGUAGES = {
+    **{k: v for k, v in SOURCE_LANGUAGES.items() if k not in ("EN", "PT", "ZH")},
+    "EN-GB": "English (British)", "EN-US": "English (American)", "ES-419": "Spanish (Latin American)",
+    "PT-BR": "Portuguese (Brazilian)", "PT-PT": "Portuguese (European)",
+    "ZH-HANS": "Chinese (simplified)", "ZH-HANT": "Chinese (traditional)",
+}  # fmt: skip
+FORMALITY = {"DE", "ES", "ES-419", "FR", "IT", "JA", "NL", "PL", "PT-BR", "PT-PT", "RU"}
+# Deliberately absent, as at DeepL: HR, SR, MT, IS, FO, CA (channels need a fallback).
+
+# A tiny word-list language guess for detected_source_language (tests can extend it).
+GUESS_WORDS = {
+    "FR": {"bonjour", "merci", "avec", "pour", "les", "nous", "est", "une"},
+    "DE": {"hallo", "danke", "und", "nicht", "ist", "wir", "mit", "der"},
+    "ES": {"hola", "gracias", "para", "los", "con", "todos", "muy", "pero"},
+    "IT": {"ciao", "grazie", "sono", "gli", "della", "anche", "questo", "molto"},
+    "PT": {"olá", "obrigado", "obrigada", "não", "também", "muito", "uma", "você"},
+    "NL": {"bedankt", "het", "niet", "een", "wij", "ook", "goedemorgen", "dag"},
+    "UK": {"привіт", "дякую", "і", "це", "ми", "так"},
+    "PL": {"cześć", "dziękuję", "jest", "nie", "czy", "się"},
+    "TR": {"merhaba", "teşekkürler", "bir", "ve", "bu", "için"},
+    "EL": {"γεια", "ευχαριστώ", "και", "είναι"},
+    "NB": {"hei", "takk", "ikke", "jeg", "og", "det"},
+}
+_MAX_BODY = 128 * 1024
+_MESSAGES = {429: "Too many requests", 456: "Quota Exceeded", 500: "Internal Server Error", 503: "Service Unavailable"}
+
+
+def fast_deepl_client(monkeypatch: pytest.MonkeyPatch, retries: int = 0, timeout: float = 0.5) -> None:
+    """Make the deepl client fail fast: ``retries`` retries, 10 ms first backoff, ``timeout`` s."""
+    monkeypatch.setattr(http_client, "max_network_retries", retries)
+    monkeypatch.setattr(http_client, "min_connection_timeout", timeout)
+    monkeypatch.setattr(http_client._BackoffTimer, "BACKOFF_INITIAL", 0.01)
+
+
+@dataclass
+class TranslateCall:
+    """One /v2/translate request as received (also those answered with a fault)."""
+
+    target_lang: str
+    source_lang: str | None
+    texts: list[str]
+    formality: str | None
+    glossary_id: str | None
+    tag_handling: str | None
+    ignore_tags: list[str]
+    status: int
+    record: Recorded
+
+
+class FakeDeepL(FakeServer):
+    """Fake ``https://api.deepl.com``. Pass ``fake.url`` as ``server_url``."""
+
+    def __init__(self, auth_key: str = "test-key:fx", *, character_limit: int = 500_000) -> None:
+        super().__init__()
+        self.auth_key = auth_key
+        self.character_limit = character_limit
+        self.billed_characters = 0
+        self.source_languages = dict(SOURCE_LANGUAGES)
+        self.target_languages = dict(TARGET_LANGUAGES)
+        self.formality_languages = set(FORMALITY)
+        self.guess_words = {lang: set(words) for lang, words in GUESS_WORDS.items()}
+        self.detect_override: str | None = None  # force detected_source_language
+        self.glossaries: dict[str, dict[str, Any]] = {}
+
+    # -- controls --------------------------------------------------------------------
+    def set_latency(self, seconds: float, path: str | None = None) -> None:  # type: ignore[override]
+        """Delay every answer (or those to ``path``, e.g. "/v2/translate") by ``seconds``."""
+        super().set_latency(path, seconds)
+
+    def fail_next(self, status: int = 503, times: int = 1, *, path: str | None = None, body: Any = None) -> None:
+        """Answer the next ``times`` requests (to ``path``, e.g. "/v2/translate"; None: any)
+        with ``status`` (429, 456, 500, 503...) and DeepL's ``{"message": ...}`` body."""
+        payload = body if body is not None else {"message": _MESSAGES.get(status, "Error")}
+        self.add_fault(Fault(path, status, {}, json_bytes(payload), "application/json", times))
+
+    def hang_next(self, seconds: float, times: int = 1, *, path: str | None = None) -> None:
+        """Hold the next answers for ``seconds`` (then answer normally, if anyone still listens)."""
+        self.add_fault(Fault(path, None, times=times, delay=seconds))
+
+    def garbage_next(self, times: int = 1, *, status: int = 200, path: str | None = None) -> None:
+        """Answer with an HTML error page instead of JSON (a broken proxy)."""
+        body = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+        self.add_fault(Fault(path, status, {}, body, "text/html", times))
+
+    # -- assertions ------------------------------------------------------------------
+    @property
+    def translate_calls(self) -> list[TranslateCall]:
+        calls = []
+        for r in self.recorded("/v2/translate"):
+            p = r.body if isinstance(r.body, dict) else {}
+            calls.append(
+                TranslateCall(
+                    target_lang=str(p.get("target_lang", "")).upper(),
+                    source_lang=str(p["source_lang"]).upper() if p.get("source_lang") else None,
+                    texts=_as_list(p.get("text")),
+                    formality=p.get("formality"),
+                    glossary_id=p.get("glossary_id"),
+                    tag_handling=p.get("tag_handling"),
+                    ignore_tags=[t for v in _as_list(p.get("ignore_tags")) for t in v.split(",") if t],
+                    status=r.status,
+                    record=r,
+                )
+            )
+        return calls
+
+    # -- server plumbing -------------------------------------------------------------
+    def _routes(self, app: web.Application) -> None:
+        r = app.router
+        r.add_post("/v2/translate", self._translate)
+        r.add_get("/v2/usage", self._usage)
+        r.add_get("/v2/languages", self._languages)
+        r.add_get("/v2/glossary-language-pairs", self._glossary_pairs)
+        for version in ("v2", "v3"):
+            r.add_post(f"/{version}/glossaries", self._create_glossary)
+            r.add_get(f"/{version}/glossaries", self._list_glossaries)
+            r.add_get(f"/{version}/glossaries/{{glossary_id}}", self._get_glossary)
+            r.add_delete(f"/{version}/glossaries/{{glossary_id}}", self._get_glossary)
+        r.add_get("/v2/glossaries/{glossary_id}/entries", self._glossary_entries)
+
+    def _name(self, request: web.Request) -> str:
+        return request.path
+
+    def _keys(self, record: Recorded) -> list[str]:
+        return [record.path, f"{record.method} {record.path}"]
+
+    def _before(self, request: web.Request, record: Recorded) -> web.StreamResponse | None:
+        if record.headers.get("Authorization") != f"DeepL-Auth-Key {self.auth_key}":
+            return json_response({"message": "Authorization failure, check auth_key"}, 403)
+        if len(record.raw) > _MAX_BODY:
+            return json_response({"message": "Request Entity Too Large"}, 413)
+        return None
+
+    async def _translate(self, request: web.Request) -> web.Response:
+        p = record_of(request).body
+        p = p if isinstance(p, dict) else {}
+        texts = _as_list(p.get("text"))
+        target = str(p.get("target_lang") or "").upper()
+        source = str(p["source_lang"]).upper() if p.get("source_lang") else None
+        if not texts:
+            return json_response({"message": "Parameter 'text' not specified."}, 400)
+        if len(texts) > 50:
+            return json_response({"message": "Too many texts (at most 50 per request)."}, 400)
+        if target not in self.target_languages:
+            return json_response({"message": "Value for 'target_lang' not supported."}, 400)
+        if source is not None and source not in self.source_languages:
+            return json_response({"message": "Value for 'source_lang' not supported."}, 400)
+        formality = p.get("formality")
+        if formality in ("more", "less") and target not in self.formality_languages:
+            return json_response({"message": "'formality' is not supported for given 'target_lang'."}, 400)
+        entries: dict[str, str] = {}
+        if p.get("glossary_id"):
+            glossary = self.glossaries.get(str(p["glossary_id"]))
+            entries = _glossary_entries(glossary, source, target) if glossary else {}
+            if not entries:
+                return json_response({"message": "Glossary not found or not for this language pair."}, 404)
+        billed = sum(len(t) for t in texts)
+        if self.billed_characters + billed > self.character_limit:
+            return json_response({"message": "Quota Exceeded"}, 456)
+        self.billed_characters += billed
+        out = []
+        for text in texts:
+            detected = source or self._detect(text)
+            result = {"detected_source_language": detected, "text": self._transform(text, detected, target, entries)}
+            if p.get("show_billed_characters") in (True, "1", "true"):
+                result["billed_characters"] = len(text)
+            if p.get("model_type"):
+                result["model_type_used"] = "quality_optimized"
+            out.append(result)
+        return json_response({"translations": out})
+
+    def _detect(self, text: str) -> str:
+        if self.detect_override:
+            return self.detect_override
+        words = set(re.findall(r"\w+", text.lower()))
+        scores = {lang: len(words & vocab) for lang, vocab in self.guess_words.items()}
+        best = max(scores, key=lambda lang: scores[lang], default="EN")
+        return best if scores.get(best) else "EN"
+
+    @staticmethod
+    def _transform(text: str, source: str, target: str, entries: dict[str, str]) -> str:
+        if source.split("-")[0] == target.split("-")[0]:
+            return text  # same language: DeepL returns it as is (and bills it)
+        for term, replacement in entries.items():
+            text = re.sub(rf"\b{re.escape(term)}\b", replacement, text)
+        return f"[{target}] {text}"
+
+    async def _usage(self, request: web.Request) -> web.Response:
+        return json_response({"character_count": self.billed_characters, "character_limit": self.character_limit})
+
+    async def _languages(self, request: web.Request) -> web.Response:
+        body = record_of(request).body
+        kind = request.query.get("type") or (body.get("type") if isinstance(body, dict) else None) or "source"
+        if kind == "target":
+            langs = [
+                {"language": code, "name": name, "supports_formality": code in self.formality_languages}
+                for code, name in self.target_languages.items()
+            ]
+        else:
+            langs = [{"language": code, "name": name} for code, name in self.source_languages.items()]
+        return json_response(langs)
+
+    async def _glossary_pairs(self, request: web.Request) -> web.Response:
+        bases = sorted({code.split("-")[0] for code in self.target_languages} & set(self.source_languages))
+        pairs = [{"source_lang": s.lower(), "target_lang": t.lower()} for s in bases for t in bases if s != t]
+        return json_response({"supported_languages": pairs})
+
+    # -- glossaries (v2 single-pair, v3 multilingual) ----------------------------------------
+    async def _create_glossary(self, request: web.Request) -> web.Response:
+        p = record_of(request).body
+        if not isinstance(p, dict) or not p.get("name"):
+            return json_response({"message": "Missing glossary name"}, 400)
+        v3 = request.path.startswith("/v3/")
+        dictionaries = p.get("dictionaries", []) if v3 else [p]
+        parsed = []
+        for d in dictionaries:
+            sep = "\t" if d.get("entries_format", "tsv") == "tsv" else ","
+            lines = [line.split(sep, 1) for line in str(d.get("entries", "")).splitlines() if sep in line]
+            parsed.append(
+                {
+                    "source_lang": str(d["source_lang"]).lower(),
+                    "target_lang": str(d["target_lang"]).lower(),
+                    "entries": {s.strip(): t.strip() for s, t in lines},
+                }
+            )
+        if not parsed or not all(d["entries"] for d in parsed):
+            return json_response({"message": "Invalid glossary entries provided"}, 400)
+        glossary_id = str(uuid.uuid4())
+        self.glossaries[glossary_id] = {
+            "glossary_id": glossary_id,
+            "name": p["name"],
+            "v3": v3,
+            "dictionaries": parsed,
+            "creation_time": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        }
+        return json_response(self._glossary_info(self.glossaries[glossary_id], v3), 201)
+
+    @staticmethod
+    def _glossary_info(g: dict[str, Any], v3: bool) -> dict[str, Any]:
+        base = {"glossary_id": g["glossary_id"], "name": g["name"], "creation_time": g["creation_time"]}
+        dicts = [
+            {"source_lang": d["source_lang"], "target_lang": d["target_lang"], "entry_count": len(d["entries"])}
+            for d in g["dictionaries"]
+        ]
+        if v3:
+            return {**base, "dictionaries": dicts}
+        return {**base, "ready": True, **dicts[0]}
+
+    async def _list_glossaries(self, request: web.Request) -> web.Response:
+        v3 = request.path.startswith("/v3/")
+        return json_response({"glossaries": [self._glossary_info(g, v3) for g in self.glossaries.values()]})
+
+    async def _get_glossary(self, request: web.Request) -> web.Response:
+        glossary = self.glossaries.get(request.match_info["glossary_id"])
+        if glossary is None:
+            return json_response({"message": "Glossary not found"}, 404)
+        if request.method == "DELETE":
+            del self.glossaries[glossary["glossary_id"]]
+            return raw_response(204, content_type=None)
+        return json_response(self._glossary_info(glossary, request.path.startswith("/v3/")))
+
+    async def _glossary_entries(self, request: web.Request) -> web.Response:
+        glossary = self.glossaries.get(request.match_info["glossary_id"])
+        if glossary is None:
+            return json_response({"message": "Glossary not found"}, 404)
+        tsv = "\n".join(f"{s}\t{t}" for s, t in glossary["dictionaries"][0]["entries"].items())
+        return raw_response(200, tsv.encode(), "text/tab-separated-values")
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+def _glossary_entries(glossary: dict[str, Any], source: str | None, target: str) -> dict[str, str]:
+    for d in glossary["dictionaries"]:
+        if source and d["source_lang"] == source.lower() and d["target_lang"] == target.split("-")[0].lower():
+            return dict(d["entries"])
+    return {}
