@@ -37,6 +37,7 @@ from tests.fakes._server import FakeServer, Fault, Recorded, json_bytes, json_re
 
 _PREFIX = "/api/v10"
 _EPHEMERAL = 64
+_LOADING = 128  # message flag of a deferred "is thinking..." response
 
 
 def _error(status: int, code: int, message: str, errors: dict[str, Any] | None = None) -> web.Response:
@@ -330,6 +331,7 @@ class FakeDiscord(FakeServer):
         for key in ("content", "embeds", "components", "flags"):
             if key in body:
                 msg[key] = body[key]
+        msg["flags"] = int(msg.get("flags") or 0) & ~_LOADING  # an edit completes a deferred response
         msg["edited_timestamp"] = gw.iso_now()
         if "content" in body:
             self.pings[msg["id"]] = _pings(msg["content"], body.get("allowed_mentions"))
@@ -422,6 +424,13 @@ class FakeDiscord(FakeServer):
         bad = self._check_message(body)
         if bad is not None:
             return bad
+        original = self.originals.get(token)
+        if original is not None and int(original["flags"]) & _LOADING:
+            # After a defer, Discord turns the first follow-up into the "thinking" message.
+            original["flags"] = int(original["flags"]) & ~_LOADING
+            self._apply_edit(original, body)
+            self.followups.setdefault(token, []).append(original)
+            return json_response(original) if wait else raw_response(204, content_type=None)
         interaction = next((i for i in self.interactions.values() if i["token"] == token), None)
         channel_id = interaction["channel_id"] if interaction else "0"
         msg = self._new_message(channel_id, body, self.bot_user, application_id=self.application_id)
@@ -469,6 +478,8 @@ class FakeDiscord(FakeServer):
         if cb_type in (4, 5):
             msg = self._new_message(channel_id, data, self.bot_user, application_id=self.application_id)
             msg["interaction_metadata"] = {"id": interaction_id, "type": itype, "user": self.bot_user}
+            if cb_type == 5:
+                msg["flags"] = int(msg["flags"]) | _LOADING
             self.originals[token] = msg
             ephemeral = bool(int(data.get("flags") or 0) & _EPHEMERAL)
             if known and not ephemeral:

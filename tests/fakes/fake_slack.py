@@ -92,40 +92,23 @@ class SlackUser:
     email: str | None = None
 
     def to_api(self, include_locale: bool) -> dict[str, Any]:
-        image_72 = self.image_72 or f"https://avatars.slack-edge.com/{self.id}_72.png"
-        image_192 = self.image_192 or f"https://avatars.slack-edge.com/{self.id}_192.png"
+        """The ``users.info`` user object; ``locale`` only with ``include_locale``."""
+        small = self.image_72 or f"https://avatars.slack-edge.com/{self.id}_72.png"
+        large = self.image_192 or f"https://avatars.slack-edge.com/{self.id}_192.png"
         real_name = self.real_name or self.name
         profile: dict[str, Any] = {
-            "real_name": real_name,
-            "real_name_normalized": real_name,
-            "display_name": self.display_name,
-            "display_name_normalized": self.display_name,
-            "image_24": image_72,
-            "image_32": image_72,
-            "image_48": image_72,
-            "image_72": image_72,
-            "image_192": image_192,
-            "image_512": image_192,
-            "team": self.team_id,
-        }
+            "real_name": real_name, "real_name_normalized": real_name, "team": self.team_id,
+            "display_name": self.display_name, "display_name_normalized": self.display_name,
+            **{f"image_{n}": small if n <= 72 else large for n in (24, 32, 48, 72, 192, 512)},
+        }  # fmt: skip
         if self.email:
             profile["email"] = self.email
         user: dict[str, Any] = {
-            "id": self.id,
-            "team_id": self.team_id,
-            "name": self.name,
-            "deleted": False,
-            "real_name": real_name,
-            "tz": self.tz,
-            "tz_label": self.tz_label,
-            "tz_offset": self.tz_offset,
-            "profile": profile,
-            "is_admin": False,
-            "is_owner": False,
-            "is_bot": self.is_bot,
-            "is_app_user": False,
-            "updated": 1700000000,
-        }
+            "id": self.id, "team_id": self.team_id, "name": self.name, "deleted": False,
+            "real_name": real_name, "tz": self.tz, "tz_label": self.tz_label, "tz_offset": self.tz_offset,
+            "profile": profile, "is_admin": False, "is_owner": False, "is_bot": self.is_bot,
+            "is_app_user": False, "updated": 1700000000,
+        }  # fmt: skip
         if include_locale:
             user["locale"] = self.locale
         return user
@@ -174,11 +157,7 @@ class FakeSlack(FakeServer):
     def add_workspace(self, token: str, **fields: Any) -> SlackWorkspace:
         workspace = SlackWorkspace(token=token, **fields)
         self.workspaces[token] = workspace
-        self.bots[workspace.bot_id] = {
-            "name": workspace.user,
-            "app_id": workspace.app_id,
-            "user_id": workspace.user_id,
-        }
+        self.add_bot(workspace.bot_id, workspace.user, workspace.app_id, workspace.user_id)
         return workspace
 
     def add_user(self, user_id: str, name: str, **fields: Any) -> SlackUser:
@@ -374,9 +353,6 @@ class FakeSlack(FakeServer):
         return msg
 
     # -- API methods (each returns the fields after "ok": true) ------------------------
-    def _m_api_test(self, ws: SlackWorkspace, p: dict[str, Any]) -> dict[str, Any]:
-        return {"args": p}
-
     def _m_auth_test(self, ws: SlackWorkspace, p: dict[str, Any]) -> dict[str, Any]:
         return {
             "url": ws.url,
@@ -465,31 +441,19 @@ class FakeSlack(FakeServer):
                 raise SlackError("channel_not_found")
             channel = SlackChannel(channel_id, channel_id.lower(), team_id=ws.team_id)  # lenient default
         info: dict[str, Any] = {
-            "id": channel.id,
-            "created": 1700000000,
-            "is_archived": False,
-            "is_im": channel.is_im,
-            "is_org_shared": False,
-            "context_team_id": channel.team_id,
-        }
+            "id": channel.id, "created": 1700000000, "is_archived": False, "is_im": channel.is_im,
+            "is_org_shared": False, "context_team_id": channel.team_id,
+        }  # fmt: skip
         if channel.is_im:
             info.update({"user": channel.user, "is_user_deleted": False})
         else:
-            info.update(
-                {
-                    "name": channel.name,
-                    "name_normalized": channel.name,
-                    "is_channel": not channel.is_private,
-                    "is_group": channel.is_private,
-                    "is_private": channel.is_private,
-                    "is_general": False,
-                    "is_member": True,
-                    "is_shared": False,
-                    "is_ext_shared": False,
-                    "topic": {"value": channel.topic, "creator": "", "last_set": 0},
-                    "purpose": {"value": "", "creator": "", "last_set": 0},
-                }
-            )
+            info.update({
+                "name": channel.name, "name_normalized": channel.name, "is_channel": not channel.is_private,
+                "is_group": channel.is_private, "is_private": channel.is_private, "is_general": False,
+                "is_member": True, "is_shared": False, "is_ext_shared": False,
+                "topic": {"value": channel.topic, "creator": "", "last_set": 0},
+                "purpose": {"value": "", "creator": "", "last_set": 0},
+            })  # fmt: skip
         if _truthy(p.get("include_locale")):
             info["locale"] = channel.locale
         info.update(channel.extra)
@@ -508,23 +472,12 @@ class FakeSlack(FakeServer):
             raise SlackError("invalid_arguments")
         view_id = previous["id"] if previous else f"V{next(self._ids):08d}"
         stored = {
-            "id": view_id,
-            "team_id": ws.team_id,
-            "app_id": ws.app_id,
-            "bot_id": ws.bot_id,
-            "app_installed_team_id": ws.team_id,
-            "blocks": [],
-            "private_metadata": "",
-            "callback_id": "",
-            "external_id": "",
-            "state": {"values": {}},
-            "hash": f"{int(time.time())}.{view_id}",
-            "clear_on_close": False,
-            "notify_on_close": False,
-            "previous_view_id": None,
-            "root_view_id": view_id,
+            "id": view_id, "team_id": ws.team_id, "app_id": ws.app_id, "bot_id": ws.bot_id,
+            "app_installed_team_id": ws.team_id, "blocks": [], "private_metadata": "", "callback_id": "",
+            "external_id": "", "state": {"values": {}}, "hash": f"{int(time.time())}.{view_id}",
+            "clear_on_close": False, "notify_on_close": False, "previous_view_id": None, "root_view_id": view_id,
             **view,
-        }
+        }  # fmt: skip
         if previous:
             stored["previous_view_id"] = previous.get("previous_view_id")
             stored["root_view_id"] = previous.get("root_view_id", view_id)
@@ -576,16 +529,9 @@ class FakeSlack(FakeServer):
 
     def _m_team_info(self, ws: SlackWorkspace, p: dict[str, Any]) -> dict[str, Any]:
         icon = f"https://avatars.slack-edge.com/{ws.team_id}_132.png"
-        return {
-            "team": {
-                "id": ws.team_id,
-                "name": ws.team,
-                "domain": ws.domain,
-                "email_domain": "",
-                "icon": {"image_34": icon, "image_68": icon, "image_132": icon, "image_default": False},
-                "enterprise_id": ws.enterprise_id,
-            }
-        }
+        icons = {"image_34": icon, "image_68": icon, "image_132": icon, "image_default": False}
+        team = {"id": ws.team_id, "name": ws.team, "domain": ws.domain, "email_domain": "", "icon": icons}
+        return {"team": {**team, "enterprise_id": ws.enterprise_id}}
 
     def _m_bots_info(self, ws: SlackWorkspace, p: dict[str, Any]) -> dict[str, Any]:
         bot_id = p.get("bot") or ws.bot_id
@@ -593,17 +539,9 @@ class FakeSlack(FakeServer):
         if bot is None:
             raise SlackError("bot_not_found")
         icon = f"https://avatars.slack-edge.com/{bot_id}_72.png"
-        return {
-            "bot": {
-                "id": bot_id,
-                "deleted": False,
-                "name": bot["name"],
-                "updated": 1700000000,
-                "app_id": bot["app_id"],
-                "user_id": bot["user_id"],
-                "icons": {"image_36": icon, "image_48": icon, "image_72": icon},
-            }
-        }
+        icons = {"image_36": icon, "image_48": icon, "image_72": icon}
+        info = {"id": bot_id, "deleted": False, "updated": 1700000000, "icons": icons}
+        return {"bot": {**info, **bot}}
 
 
 def _merge_params(query: dict[str, str], body: Any) -> dict[str, Any]:

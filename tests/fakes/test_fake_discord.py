@@ -203,7 +203,9 @@ async def test_interactions_routed_and_answered(fake: FakeDiscord, client: disco
     await gw.inject(client, "INTERACTION_CREATE", menu, fake=fake)
     assert seen[-1] == "hola a todos"
     assert fake.callback(menu["id"]) == {**fake.callback(menu["id"]), "type": 5}  # type: ignore[dict-item]
-    assert fake.followups[menu["token"]][0]["content"] == "[EN] hola a todos"
+    # The first follow-up after a defer becomes the deferred ("thinking") message.
+    assert fake.originals[menu["token"]]["content"] == "[EN] hola a todos"
+    assert fake.originals[menu["token"]]["flags"] == 64
 
 
 async def test_button_click_reaches_persistent_view(fake: FakeDiscord, client: discord.Client) -> None:
