@@ -135,6 +135,7 @@ class FakeServer:
 
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
+        self.errors: list[Exception] = []  # exceptions raised by the fake's own handlers
         self._faults: list[Fault] = []
         self._latency: dict[str | None, float] = {}
         self._runner: web.AppRunner | None = None
@@ -160,6 +161,8 @@ class FakeServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self.errors:
+            raise AssertionError(f"{type(self).__name__} handlers crashed: {self.errors!r}")
 
     async def __aenter__(self) -> Self:
         return await self.start()
@@ -286,24 +289,32 @@ class FakeServer:
         )
         self.requests.append(record)
         _RECORD.set(record)
-        response = self._before(request, record)
-        if response is None:
-            latency = self._latency_for(record)
-            fault = self._take_fault(record)
-            if fault is not None and fault.delay:
-                latency += fault.delay
-            if latency:
-                await self._sleep(latency)
-            if fault is not None and fault.status is not None:
-                response = self._fault_response(fault, record)
-            else:
-                try:
-                    response = await handler(request)
-                except web.HTTPException as exc:
-                    record.status = exc.status
-                    raise
+        try:
+            response = await self._answer(request, handler, record)
+        except web.HTTPException as exc:
+            record.status = exc.status
+            raise
+        except Exception as exc:
+            # A bug in the fake must not look like a service outage (5xx makes the clients
+            # retry for seconds): answer 418 at once and fail the test when the fake stops.
+            self.errors.append(exc)
+            response = json_response({"message": f"fake server crashed: {exc!r}"}, 418)
         record.status = response.status
         return response
+
+    async def _answer(self, request: web.Request, handler: Handler, record: Recorded) -> web.StreamResponse:
+        response = self._before(request, record)
+        if response is not None:
+            return response
+        latency = self._latency_for(record)
+        fault = self._take_fault(record)
+        if fault is not None and fault.delay:
+            latency += fault.delay
+        if latency:
+            await self._sleep(latency)
+        if fault is not None and fault.status is not None:
+            return self._fault_response(fault, record)
+        return await handler(request)
 
 
 def record_of(request: web.Request) -> Recorded:

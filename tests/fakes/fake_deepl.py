@@ -258,6 +258,8 @@ class FakeDeepL(FakeServer):
         dictionaries = p.get("dictionaries", []) if v3 else [p]
         parsed = []
         for d in dictionaries:
+            if not (isinstance(d, dict) and d.get("source_lang") and d.get("target_lang")):
+                return json_response({"message": "Missing source_lang or target_lang"}, 400)
             sep = "\t" if d.get("entries_format", "tsv") == "tsv" else ","
             lines = [line.split(sep, 1) for line in str(d.get("entries", "")).splitlines() if sep in line]
             parsed.append(

@@ -16,6 +16,8 @@ What discord.py needs from the answers, learnt from its source:
   headers of a 429 are not used for the wait. ``fail_next`` sends all of them.
 - 500/502/504 are retried after sleeping 1, 3, 5... s (webhooks: any 5xx); 503 raises
   ``DiscordServerError`` at once on the bot route: prefer 503 in fast tests.
+- Webhooks: ``Webhook.from_url("https://discord.com/api/webhooks/<id>/<token>", session=...)``
+  works too, as only the id and token are taken from the URL; the request uses Route.BASE.
 - Interaction callbacks are sent with ``?with_response=1`` and must answer
   ``{"interaction": {"id", "type", ...}, "resource": {...}}``.
 """
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -205,7 +208,9 @@ class FakeDiscord(FakeServer):
 
     def _before(self, request: web.Request, record: Recorded) -> web.StreamResponse | None:
         if isinstance(record.body, dict) and "payload_json" in record.body:
-            record.body = {**record.body.pop("payload_json"), "_files": record.body}  # multipart: files + JSON
+            # Multipart (messages with files): the JSON part plus "_files" with the uploads.
+            payload = record.body.pop("payload_json")
+            record.body = {**(json.loads(payload) if isinstance(payload, str) else payload), "_files": record.body}
         path = record.path.removeprefix(_PREFIX)
         if path.startswith(("/webhooks/", "/interactions/")):
             return None  # authorised by the token in the path

@@ -16,6 +16,12 @@ in the *query string*; ``users.info``, ``conversations.info``, ``chat.getPermali
 token always arrives as ``Authorization: Bearer``. Every call is recorded with its merged
 parameters in ``Recorded.body``.
 
+Leniency: any channel id is accepted for posting (``conversations.info`` invents a public
+channel for an unknown C…/G… id; register names with ``add_channel``), but ``users.info``
+knows only users added with ``add_user`` (others: ``user_not_found``). Slack's limits are
+enforced: text over 40,000 chars → ``msg_too_long``, over 50 blocks or a block text over
+3,000 chars → ``invalid_blocks``, and a message's author must be the caller to update it.
+
 slack_sdk's ``AsyncRateLimitErrorRetryHandler`` (not installed by default) sleeps
 ``int(Retry-After) + random()`` seconds, so tests should use ``Retry-After: 0``.
 """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -76,6 +77,9 @@ async def test_messages_edits_reactions_threads_dm(fake: FakeDiscord, client: di
     with pytest.raises(discord.HTTPException) as err:
         await channel.send("x" * 2001)
     assert err.value.code == 50035
+    report = await channel.send("report", file=discord.File(io.BytesIO(b"%PDF"), filename="report.pdf"))
+    assert report.attachments[0].filename == "report.pdf"
+    assert fake.recorded("POST /channels/*/messages")[-1].body["content"] == "report"  # multipart payload_json
     dm = await client.create_dm(discord.Object(int(ALICE["id"])))  # type: ignore[arg-type]
     await dm.send("your reminder")
     assert fake.messages(str(dm.id))[0]["content"] == "your reminder"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import random
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -69,6 +71,10 @@ async def test_post_update_delete_and_channel_state(slack: FakeSlack, client: As
         await client.chat_delete(channel="C1", ts=second["ts"])
     assert err.value.response["error"] == "message_not_found"
 
+    # A form-encoded call (JSON-encoded blocks inside) is parsed the same way.
+    await client.api_call("chat.postMessage", data={"channel": "C2", "text": "form", "blocks": json.dumps(blocks)})
+    assert slack.messages("C2")[0]["blocks"] == blocks
+
     link = await client.chat_getPermalink(channel="C1", message_ts=first["ts"])
     assert link["permalink"].startswith("https://icc-network.slack.com/archives/C1/p")
     eph = await client.chat_postEphemeral(channel="C1", user="U0ALICE01", text="only you")
@@ -129,10 +135,13 @@ async def test_faults_and_latency(slack: FakeSlack, client: AsyncWebClient) -> N
     assert err.value.response.status_code == 429
     assert err.value.response.headers["Retry-After"] == "7"
 
-    slack.set_latency("users.info", 0.05)
+    slack.set_latency("users.*", 0.05)
+    started = time.monotonic()
     await client.users_info(user="U0ALICE01")
-    timing = slack.calls("users.info")[0]
-    assert timing.status == 200
+    assert time.monotonic() - started >= 0.05
+    started = time.monotonic()
+    await client.team_info()
+    assert time.monotonic() - started < 0.05
 
 
 async def test_429_honoured_by_slack_sdk_retry_handler(slack: FakeSlack, monkeypatch: pytest.MonkeyPatch) -> None:
