@@ -30,6 +30,7 @@ import datetime
 import itertools
 import threading
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -140,9 +141,9 @@ def guild_create(
     guild_id: str,
     name: str,
     *,
-    channels: list[dict[str, Any]] = (),  # type: ignore[assignment]
-    members: list[dict[str, Any]] = (),  # type: ignore[assignment]
-    threads: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    channels: Sequence[dict[str, Any]] = (),
+    members: Sequence[dict[str, Any]] = (),
+    threads: Sequence[dict[str, Any]] = (),
     owner_id: str = "1",
     preferred_locale: str = "en-US",
 ) -> dict[str, Any]:
@@ -186,12 +187,12 @@ def message(
     message_id: str | None = None,
     webhook_id: str | None = None,
     application_id: str | None = None,
-    mentions: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    mentions: Sequence[dict[str, Any]] = (),
     mention_everyone: bool = False,
-    attachments: list[dict[str, Any]] = (),  # type: ignore[assignment]
-    embeds: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    attachments: Sequence[dict[str, Any]] = (),
+    embeds: Sequence[dict[str, Any]] = (),
     reference: dict[str, Any] | None = None,
-    components: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    components: Sequence[dict[str, Any]] = (),
     flags: int = 0,
     edited: bool = False,
 ) -> dict[str, Any]:
@@ -307,7 +308,7 @@ def option(name: str, value: Any, *, type: int | None = None, focused: bool = Fa
     return opt
 
 
-def sub_command(name: str, options: list[dict[str, Any]] = ()) -> dict[str, Any]:  # type: ignore[assignment]
+def sub_command(name: str, options: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
     return {"name": name, "type": 1, "options": list(options)}
 
 
@@ -342,7 +343,10 @@ def interaction(
         "entitlement_sku_ids": [],
         "attachment_size_limit": 10 * 1024 * 1024,
         "channel_id": channel_id,
-        "channel": {"id": channel_id, "type": 0 if guild_id else 1},
+        # The partial channel Discord includes; used when the channel is not cached.
+        "channel": {"id": channel_id, "type": 0, "name": "channel", "position": 0, "permissions": permissions}
+        if guild_id
+        else {"id": channel_id, "type": 1, "recipients": [user], "flags": 0},
     }
     if data is not None:
         payload["data"] = data
@@ -367,7 +371,7 @@ def interaction(
 
 def slash_command(
     name: str,
-    options: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    options: Sequence[dict[str, Any]] = (),
     *,
     command_id: str | None = None,
     command_guild_id: str | None = None,

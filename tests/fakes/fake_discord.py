@@ -238,7 +238,7 @@ class FakeDiscord(FakeServer):
                 "owner": self.owner,
                 "team": None,
                 "verify_key": "0" * 64,
-                "flags": (1 << 12) | (1 << 15) | (1 << 19),  # gateway guild members/message content limited
+                "flags": (1 << 15) | (1 << 19),  # GUILD_MEMBERS_LIMITED, MESSAGE_CONTENT_LIMITED intents
                 "bot": self.bot_user,
                 "redirect_uris": [],
                 "interactions_endpoint_url": None,

@@ -165,6 +165,11 @@ def _tree(client: discord.Client, seen: list[Any]) -> app_commands.CommandTree[d
         await interaction.response.defer(ephemeral=True, thinking=True)
         await interaction.followup.send(f"[EN] {message.content}", ephemeral=True)
 
+    @tree.command(name="ping", description="ping")
+    async def ping(interaction: discord.Interaction) -> None:
+        seen.append(("ping", type(interaction.channel).__name__))
+        await interaction.response.send_message("pong")
+
     tree.add_command(icc, guild=discord.Object(int(GUILD)))
     tree.add_command(translate)
     return tree
@@ -210,6 +215,17 @@ async def test_interactions_routed_and_answered(fake: FakeDiscord, client: disco
     # The first follow-up after a defer becomes the deferred ("thinking") message.
     assert fake.originals[menu["token"]]["content"] == "[EN] hola a todos"
     assert fake.originals[menu["token"]]["flags"] == 64
+
+
+async def test_interaction_in_dm_and_uncached_channel(fake: FakeDiscord, client: discord.Client) -> None:
+    seen: list[Any] = []
+    _tree(client, seen)
+    dm = gw.slash_command("ping", guild_id=None, channel_id="2000000000000000777", user=ALICE)
+    await gw.inject(client, "INTERACTION_CREATE", dm, fake=fake)
+    uncached = gw.slash_command("ping", guild_id=GUILD, channel_id="2000000000000000888", user=ALICE)
+    await gw.inject(client, "INTERACTION_CREATE", uncached, fake=fake)
+    assert seen == [("ping", "DMChannel"), ("ping", "TextChannel")]
+    assert [fake.callback(i["id"])["data"]["content"] for i in (dm, uncached)] == ["pong", "pong"]  # type: ignore[index]
 
 
 async def test_button_click_reaches_persistent_view(fake: FakeDiscord, client: discord.Client) -> None:
