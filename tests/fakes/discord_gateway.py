@@ -9,10 +9,13 @@ Typical use (after ``await client.login("token")`` against ``FakeDiscord``)::
 
     guild = guild_create(GUILD, "ICC", channels=[text_channel(CHAN, "anti-rumours", GUILD)],
                          members=[member(alice)])
+    fake.add_guild(guild)                      # so the REST fake knows the channels too
     await inject(client, "GUILD_CREATE", guild)
     await inject(client, "MESSAGE_CREATE", message_create(CHAN, "hola", author=alice, guild_id=GUILD))
-    await inject(client, "INTERACTION_CREATE", slash_command("icc", [sub_command_group("group",
-                 [sub_command("list")])], guild_id=GUILD, channel_id=CHAN, user=alice), fake=fake)
+    cmd = slash_command("icc", [sub_command_group("group", [sub_command("list")])],
+                        command_guild_id=GUILD, guild_id=GUILD, channel_id=CHAN, user=alice)
+    await inject(client, "INTERACTION_CREATE", cmd, fake=fake)
+    assert fake.callback(cmd["id"])["type"] == 4
 
 ``inject`` awaits the tasks the event spawned (listeners, the command tree, view and modal
 callbacks) so assertions can follow directly. What ``CommandTree`` needs to route an
