@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TextIO
 
 from sqlmodel import select
 
@@ -58,7 +59,7 @@ def create_platform_adapter(platform: str, settings: Settings) -> Adapter:
 
 @asynccontextmanager
 async def console_bot(settings: Settings, *, database_path: Path | None = None, demo: bool = True,
-                      output=None) -> AsyncIterator[tuple[Bot, ConsoleAdapter]]:  # type: ignore[no-untyped-def]
+                      output: TextIO | None = None) -> AsyncIterator[tuple[Bot, ConsoleAdapter]]:
     """A bot on the console, in its own database (a temporary file unless one is named), with
     the demo network loaded into it when it is new."""
     with tempfile.TemporaryDirectory(prefix="icc-console-") as scratch:

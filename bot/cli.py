@@ -9,10 +9,14 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from bot import __version__
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 log = logging.getLogger("icc-bot")
 
@@ -63,10 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Other areas add their own commands (e.g. `practices export`): fn(subparsers) → None.
-CLI_EXTENSIONS: list[Callable[[argparse._SubParsersAction], None]] = []  # type: ignore[type-arg]
+CLI_EXTENSIONS: list[Callable[[argparse._SubParsersAction], None]] = []
 
 
-def load_settings():  # type: ignore[no-untyped-def]
+def load_settings() -> Settings:
     from bot.settings import Settings, describe_errors
 
     try:
@@ -77,7 +81,7 @@ def load_settings():  # type: ignore[no-untyped-def]
         raise SystemExit(2) from None
 
 
-def setup_logging(settings, level: str | None = None) -> None:  # type: ignore[no-untyped-def]
+def setup_logging(settings: Settings, level: str | None = None) -> None:
     from bot.logging_setup import configure
 
     configure(level or settings.log_level, settings.secrets())
@@ -89,7 +93,7 @@ def command_console(args: argparse.Namespace) -> int:
     return asyncio.run(_console(settings, args.db, demo=not args.no_demo))
 
 
-async def _console(settings, database_path: Path | None, *, demo: bool) -> int:  # type: ignore[no-untyped-def]
+async def _console(settings: Settings, database_path: Path | None, *, demo: bool) -> int:
     from bot.app import console_bot
     from bot.demo import demo_summary
     from bot.platforms.console import run_console
@@ -117,7 +121,7 @@ def command_run(args: argparse.Namespace) -> int:
     return asyncio.run(_run_platforms(settings))
 
 
-async def _run_platforms(settings) -> int:  # type: ignore[no-untyped-def]
+async def _run_platforms(settings: Settings) -> int:
     from bot.app import configured_platforms, create_bot, create_platform_adapter
     from bot.outbound import PlatformStartError
     from storage.db import safe_url
@@ -162,7 +166,7 @@ def command_check(args: argparse.Namespace) -> int:
     return asyncio.run(_check(settings))
 
 
-async def _check(settings) -> int:  # type: ignore[no-untyped-def]
+async def _check(settings: Settings) -> int:
     from sqlalchemy import text
 
     from storage.db import Database, safe_url
@@ -231,7 +235,7 @@ def command_seed(args: argparse.Namespace) -> int:
     return asyncio.run(_seed(settings, demo=args.demo))
 
 
-async def _seed(settings, *, demo: bool) -> int:  # type: ignore[no-untyped-def]
+async def _seed(settings: Settings, *, demo: bool) -> int:
     from bot.app import create_bot
     from bot.demo import cities_file, load_demo
     from storage.seed import read_cities, seed_cities

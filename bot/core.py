@@ -229,7 +229,9 @@ class Bot:
         try:
             await spec.handler(context)
         except UsageError as error:
-            await context.reply(self.usage_answer(error, event.text))
+            # A handler's own refusal (unknown city, bad value) is clearer without the usage lines,
+            # unless it says the command was malformed.
+            await context.reply(self.usage_answer(error, event.text) if error.spec else error.message)
 
     def usage_answer(self, error: UsageError, text: str) -> Message:
         if error.spec is not None:
@@ -239,7 +241,9 @@ class Bot:
         if specs:
             usages = "\n".join(f"`{spec.usage}`" for spec in specs)
             return _("{problem}\nUsage:\n{usages}", problem=error.message, usages=usages)
-        return _("{problem}\nType `/icc help` to see what I can do.", problem=error.message)
+        areas = ", ".join(f"`/icc {name}`" for name in self.commands.areas())
+        return _("{problem}\nCommands: {areas}.\n`/icc help <area>` explains each.", problem=error.message,
+                 areas=areas)
 
     async def _group_concerned(self, context: CommandContext) -> int | None:
         spec, args = context.spec, context.args

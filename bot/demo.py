@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
+from importlib.resources.abc import Traversable
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -69,6 +70,7 @@ async def load_demo(session: AsyncSession, now: datetime) -> None:
         group = Group(slug=slug, name=name, kind=kind, topic=topic, created_at=now)
         session.add(group)
         await session.flush()
+        assert group.id is not None
         groups[slug] = group
         for channel, language in channels.items():
             session.add(Channel(platform=CONSOLE, workspace=WORKSPACE, channel_id=channel, name=channel,
@@ -97,7 +99,7 @@ async def load_demo(session: AsyncSession, now: datetime) -> None:
                                       granted_by_id=None, now=now)
 
 
-def cities_file():  # type: ignore[no-untyped-def]
+def cities_file() -> Traversable:
     return resources.files("bot") / "data" / "icc_cities.csv"
 
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import select
@@ -25,7 +26,7 @@ class SeedReport:
 
 
 def read_cities(path: Path | Traversable) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
+    with path.open("r", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
 
 
@@ -43,7 +44,7 @@ async def seed_cities(session: AsyncSession, rows: Iterable[Mapping[str, str]]) 
             networks[network.slug] = network
             networks_added += 1
         slug = slugify(row["city"])
-        fields = {"name": row["city"], "country": row["country"], "language": row["language"],
+        fields: dict[str, Any] = {"name": row["city"], "country": row["country"], "language": row["language"],
                   "timezone": row["timezone"], "network_id": network.id, "note": row.get("note", "")}
         city = cities.get(slug)
         if city is None:

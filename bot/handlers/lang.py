@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.commands import Param, UsageError
 from bot.context import CommandContext
 from bot.core import Bot
-from bot.i18n import _, available_locales
+from bot.i18n import _, available_locales, join_lines, resolve_locale
 from bot.languages import base_language, language_name
 from bot.lookups import language_code
 from storage.models import Channel, Person
@@ -68,7 +68,7 @@ async def show_languages(ctx: CommandContext) -> None:
         if mine else _("You: following your platform ({language}).",
                        language=language_name(ctx.locale, ctx.locale)),
     ]
-    await ctx.reply(_("{first}\n{second}", first=lines[0], second=lines[1]))
+    await ctx.reply(join_lines(lines))
 
 
 async def set_my_language(ctx: CommandContext) -> None:
@@ -83,6 +83,9 @@ async def set_my_language(ctx: CommandContext) -> None:
         person.language = code
         session.add(person)
     if code is None:
+        platform_locale = ctx.event.platform_locale if ctx.event else None
+        ctx.locale = resolve_locale([platform_locale or ctx.person.platform_locale,
+                                     ctx.channel.language if ctx.channel else None])
         await ctx.reply(_("I will follow your platform's language."))
         return
     ctx.locale = base_language(code) if base_language(code) in available_locales() else ctx.locale

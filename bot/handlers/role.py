@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from bot.commands import Param, UsageError
 from bot.context import CommandContext
 from bot.core import Bot
@@ -86,7 +88,7 @@ async def revoke(ctx: CommandContext) -> None:
     await ctx.reply(answer)
 
 
-async def _group_for(session, ctx: CommandContext, role: str) -> Group | None:  # type: ignore[no-untyped-def]
+async def _group_for(session: AsyncSession, ctx: CommandContext, role: str) -> Group | None:
     if role == Role.GROUP_LEAD:
         if not ctx.arg("group"):
             raise UsageError(_("Name the group: `group=<group>`."), ctx.spec)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func
+from sqlalchemy import func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -70,7 +70,7 @@ async def coordinators_of(session: AsyncSession, city_id: int) -> list[Person]:
 async def find_network(session: AsyncSession, name: str) -> Network | None:
     slug = slugify(name)
     result = await session.exec(select(Network).where(
-        (Network.slug == slug) | (func.lower(Network.name) == name.strip().lower())))
+        or_(col(Network.slug) == slug, func.lower(Network.name) == name.strip().lower())))
     return result.first()
 
 
@@ -82,11 +82,12 @@ async def find_city(session: AsyncSession, name: str) -> City | None:
     result = await session.exec(select(City).where(City.slug == slugify(name)))
     city = result.first()
     if city is None:
-        # "Porto" finds "Paranhos (Porto)", "Seoul" finds "Guro (Seoul)" when only one matches.
+        # Whole words of a longer name: "Porto" finds "Paranhos (Porto)", "Seoul" finds "Guro (Seoul)",
+        # when only one city matches; "Milan" does not become "Milano" without asking.
         slug = slugify(name)
-        if len(slug) >= 3:
-            result = await session.exec(select(City).where(col(City.slug).contains(slug)).limit(2))
-            matches = list(result)
+        if slug:
+            result = await session.exec(select(City).where(col(City.slug).contains(slug)))
+            matches = [c for c in result if f"-{slug}-" in f"-{c.slug}-"]
             if len(matches) == 1:
                 city = matches[0]
     return city
@@ -140,20 +141,20 @@ class GroupSummary:
 
 
 async def list_groups(session: AsyncSession) -> list[GroupSummary]:
-    groups = list(await session.exec(select(Group).order_by(Group.kind.desc(), Group.name)))  # type: ignore[attr-defined]
+    groups = list(await session.exec(select(Group).order_by(col(Group.kind).desc(), col(Group.name))))
     channels = list(await session.exec(select(Channel).where(col(Channel.group_id).is_not(None))))
     city_counts = dict((await session.exec(
-        select(GroupCity.group_id, func.count()).group_by(GroupCity.group_id))).all())
+        select(GroupCity.group_id, func.count()).group_by(col(GroupCity.group_id)))).all())
     summaries = []
     for group in groups:
         mine = [channel for channel in channels if channel.group_id == group.id]
-        summaries.append(GroupSummary(group, len(mine), city_counts.get(group.id, 0),
+        summaries.append(GroupSummary(group, len(mine), city_counts.get(group.id or 0, 0),
                                       tuple(sorted({channel.language for channel in mine}))))
     return summaries
 
 
 async def group_channels(session: AsyncSession, group_id: int) -> list[Channel]:
-    result = await session.exec(select(Channel).where(Channel.group_id == group_id).order_by(Channel.id))
+    result = await session.exec(select(Channel).where(Channel.group_id == group_id).order_by(col(Channel.id)))
     return list(result)
 
 
@@ -203,7 +204,7 @@ async def ensure_channel(session: AsyncSession, platform: str, workspace: str, c
 
 
 async def city_channel(session: AsyncSession, city_id: int) -> Channel | None:
-    result = await session.exec(select(Channel).where(Channel.city_id == city_id).order_by(Channel.id))
+    result = await session.exec(select(Channel).where(Channel.city_id == city_id).order_by(col(Channel.id)))
     return result.first()
 
 
@@ -233,17 +234,17 @@ async def grant_role(session: AsyncSession, person_id: int, role: str, *, group_
 
 
 async def revoke_role(session: AsyncSession, person_id: int, role: str, *, group_id: int | None) -> bool:
-    result = await session.exec(select(RoleGrant).where(  # type: ignore[call-overload]
+    result = await session.exec(select(RoleGrant).where(
         RoleGrant.person_id == person_id, RoleGrant.role == role, RoleGrant.scope == role_scope(group_id)))
     grant = result.first()
     if grant is None:
         return False
-    await session.exec(delete(RoleGrant).where(col(RoleGrant.id) == grant.id))  # type: ignore[call-overload]
+    await session.delete(grant)
     return True
 
 
 async def all_grants(session: AsyncSession) -> list[RoleGrant]:
-    return list(await session.exec(select(RoleGrant).order_by(RoleGrant.role, RoleGrant.person_id)))
+    return list(await session.exec(select(RoleGrant).order_by(col(RoleGrant.role), col(RoleGrant.person_id))))
 
 
 async def icc_team(session: AsyncSession) -> list[Person]:
