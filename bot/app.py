@@ -19,6 +19,7 @@ from bot.demo import load_demo
 from bot.outbound import Adapter, PlatformStartError
 from bot.platforms.console import PLATFORM, ConsoleAdapter
 from bot.settings import Settings
+from bot.translation import Translator, Untranslated
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import City, Person
@@ -35,6 +36,8 @@ async def create_bot(settings: Settings, *, database_url: str | None = None, clo
     if migrate:
         await asyncio.to_thread(upgrade, url)
     bot = Bot(settings, Database(url), clock or SystemClock())
+    # Until an extension provides a real one (DeepL, when a key is configured).
+    bot.provide(Translator, Untranslated())  # type: ignore[type-abstract]
     bot.load_extensions()
     return bot
 

@@ -21,6 +21,8 @@ from sqlalchemy.pool import NullPool
 
 from storage.migrate import upgrade
 
+pytest_plugins = ["tests.fakes.fixtures"]
+
 POSTGRES_URL = os.environ.get("ICC_TEST_POSTGRES_URL")
 NO_POSTGRES = "ICC_TEST_POSTGRES_URL is not set: PostgreSQL tests need a server (see README, Testing)"
 
