@@ -125,6 +125,10 @@ class Adapter(ABC):
     platform: str = ""
     max_message_chars: int = 4000
     """Longest text one post may carry; the core splits longer ones after translation."""
+    post_rate_per_second: float = 1.0
+    """Sustained posts per second the platform allows in one channel (the core paces deliveries)."""
+    post_burst: int = 5
+    """Posts a channel may take at once before pacing starts."""
 
     @abstractmethod
     async def start(self, bot: Bot) -> None: ...
@@ -147,6 +151,10 @@ class Adapter(ABC):
 
     @abstractmethod
     async def post_ephemeral(self, channel: ChannelRef, person: PersonRef, text: str) -> None: ...
+
+    async def fetch_message_text(self, channel: ChannelRef, message_id: str) -> str | None:
+        """The text (neutral markup) of a message the core did not store, or None if unknown."""
+        return None
 
     def parse_mention(self, word: str) -> str | None:
         """A person as typed in a command (`<@U123>`, `<@!123>`) → their user id, or None."""

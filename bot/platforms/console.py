@@ -83,6 +83,8 @@ class ConsoleState:
 class ConsoleAdapter(Adapter):
     platform = PLATFORM
     max_message_chars = 4000
+    post_rate_per_second = 1000.0
+    post_burst = 1000
 
     def __init__(self, output: TextIO | None = None, *, bot_name: str = "ICC bot") -> None:
         self.output = output or sys.stdout
@@ -115,6 +117,10 @@ class ConsoleAdapter(Adapter):
     def parse_mention(self, word: str) -> str | None:
         match = re.fullmatch(r"@([\w.-]+)", word.strip())
         return match.group(1).lower() if match else super().parse_mention(word)
+
+    async def fetch_message_text(self, channel: ChannelRef, message_id: str) -> str | None:
+        stored = self.state.messages.get(message_id)
+        return stored.text if stored and not stored.deleted else None
 
     async def start(self, bot: Bot) -> None:
         self.bot = bot
