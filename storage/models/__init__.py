@@ -21,5 +21,12 @@ from storage.models.registry import (  # noqa: E402
     Person,
     RoleGrant,
 )
+from storage.models.translation import (  # noqa: E402
+    DeepLGlossary,
+    FlagTranslation,
+    TranslationCacheEntry,
+    TranslationUsage,
+)
 
-__all__ = ["Channel", "City", "Group", "GroupCity", "Network", "Person", "RoleGrant", "SQLModel"]
+__all__ = ["Channel", "City", "DeepLGlossary", "FlagTranslation", "Group", "GroupCity", "Network", "Person",
+           "RoleGrant", "SQLModel", "TranslationCacheEntry", "TranslationUsage"]
