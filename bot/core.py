@@ -52,6 +52,8 @@ EXTENSIONS: tuple[str, ...] = (
     "bot.handlers.group",
     "bot.handlers.city",
     "bot.handlers.role",
+    "bot.translation.extension",
+    "bot.handlers.translate",
 )
 
 
