@@ -312,7 +312,7 @@ class DeepLTranslator:
             groups.setdefault(deepl_source(known, offered.sources) if known else None, []).append(index)
         for deepl_from, indexes in groups.items():
             glossary = await self._glossary(deepl_from, deepl_code) if deepl_from else None
-            outcomes = await self._segments(plans, indexes, deepl_from, deepl_code, tone, glossary)
+            outcomes = await self._segments(plans, indexes, deepl_from, deepl_code, tone, glossary, offered)
             for index in indexes:
                 results[index] = self._assemble(plans[index], outcomes, language)
         if any(result is not None and result.not_translated is NotTranslated.QUOTA for result in results):
@@ -344,9 +344,27 @@ class DeepLTranslator:
         parts = (xml, source or "", target, glossary[1] if glossary else "", formality or "")
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
+    def _alternate_keys(self, xml: str, plan: _Plan, offered: _Offered, target: str,
+                        formality: str | None) -> list[str]:
+        """For a text sent without a source: the keys it would have with its confident guess as the
+        source (how the relay asks when the guess agrees with the channel), with the glossary and
+        without (when it could not be made). A translation made that way serves this request too,
+        so the same text is not paid for twice by two paths."""
+        guess = plan.guess
+        if guess is None or not guess.confident:
+            return []
+        source = deepl_source(guess.language, offered.sources)
+        if source is None:
+            return []
+        pair = self.glossary.pair(source, target)
+        keys = [self._key(xml, source, target, formality, ("", pair.version))] if pair else []
+        return [*keys, self._key(xml, source, target, formality, None)]
+
     async def _segments(self, plans: list[_Plan], indexes: list[int], source: str | None, target: str,
-                        formality: str | None, glossary: tuple[str, str] | None) -> dict[str, _Outcome]:
+                        formality: str | None, glossary: tuple[str, str] | None,
+                        offered: _Offered) -> dict[str, _Outcome]:
         wanted: dict[str, str] = {}
+        alternates: dict[str, list[str]] = {}
         uses = Counter[str]()
         for index in indexes:
             plan = plans[index]
@@ -355,22 +373,24 @@ class DeepLTranslator:
             for key, segment in zip(plan.keys, plan.encoded.segments, strict=True):
                 wanted.setdefault(key, segment.xml)
                 uses[key] += 1
+                if source is None and key not in alternates:
+                    alternates[key] = self._alternate_keys(segment.xml, plan, offered, target, formality)
         outcomes: dict[str, _Outcome] = {}
         joined: dict[str, asyncio.Future[_Outcome]] = {}
         owned: dict[str, asyncio.Future[_Outcome]] = {}
         loop = asyncio.get_running_loop()
         for key in wanted:
-            remembered = self._memory.get(key)
+            remembered = next((self._memory[k] for k in (key, *alternates.get(key, ())) if k in self._memory), None)
             if remembered is not None:
-                self._memory.move_to_end(key)
-                outcomes[key] = remembered
+                outcomes[key] = self._remember(key, remembered)
             elif key in self._inflight:
                 joined[key] = self._inflight[key]
             else:
                 owned[key] = self._inflight[key] = loop.create_future()
         try:
             if owned:
-                outcomes.update(await self._fetch(wanted, list(owned), source, target, formality, glossary))
+                outcomes.update(await self._fetch(wanted, list(owned), source, target, formality, glossary,
+                                                  alternates))
         finally:
             for key, future in owned.items():
                 if not future.done():
@@ -387,17 +407,21 @@ class DeepLTranslator:
         return outcomes
 
     async def _fetch(self, wanted: dict[str, str], keys: list[str], source: str | None, target: str,
-                     formality: str | None, glossary: tuple[str, str] | None) -> dict[str, _Outcome]:
+                     formality: str | None, glossary: tuple[str, str] | None,
+                     alternates: dict[str, list[str]]) -> dict[str, _Outcome]:
         outcomes: dict[str, _Outcome] = {}
         try:
             async with self.db.session() as session:
-                stored = await queries.cached_segments(session, keys)
+                stored = await queries.cached_segments(
+                    session, [*keys, *(other for key in keys for other in alternates.get(key, ()))])
         except Exception:
             log.exception("translation cache unreadable; asking DeepL")
             stored = {}
-        for key, entry in stored.items():
-            outcomes[key] = self._remember(key, _Done(entry.text, entry.source or "", entry.characters))
-        missing = [key for key in keys if key not in stored]
+        for key in keys:
+            entry = next((stored[k] for k in (key, *alternates.get(key, ())) if k in stored), None)
+            if entry is not None:
+                outcomes[key] = self._remember(key, _Done(entry.text, entry.source or "", entry.characters))
+        missing = [key for key in keys if key not in outcomes]
         if not missing:
             return outcomes
         sent = await self._request_all([(key, wanted[key]) for key in missing], source, target, formality, glossary)

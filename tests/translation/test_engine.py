@@ -258,3 +258,16 @@ async def test_detect_is_local_and_says_none_when_unsure(translator: DeepLTransl
     assert await translator.detect("Дякую всім, до четверга!") == "uk"
     assert await translator.detect("ok 👍") is None
     assert fake_deepl.requests == []
+
+
+async def test_a_translation_made_with_a_confirmed_source_serves_later_requests_without_one(
+        translator_factory: TranslatorFactory, fake_deepl: FakeDeepL) -> None:
+    relay = translator_factory()
+    [relayed] = await relay.translate([FRENCH], "en", likely_source="fr")  # sent with source FR
+    # A flag reaction on the English copy, or the Translate action elsewhere: no channel hint.
+    [on_demand] = await relay.translate([FRENCH], "en", likely_source="uk")
+    restarted = translator_factory()
+    [after_restart] = await restarted.translate([FRENCH], "en")
+    assert on_demand.text == after_restart.text == relayed.text
+    assert on_demand.from_cache and after_restart.from_cache
+    assert [call.source_lang for call in fake_deepl.translate_calls] == ["FR"]
