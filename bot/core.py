@@ -54,6 +54,7 @@ EXTENSIONS: tuple[str, ...] = (
     "bot.handlers.role",
     "bot.translation.extension",
     "bot.handlers.translate",
+    "bot.relay.extension",
 )
 
 

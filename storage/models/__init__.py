@@ -21,6 +21,13 @@ from storage.models.registry import (  # noqa: E402
     Person,
     RoleGrant,
 )
+from storage.models.relay import (  # noqa: E402
+    EventClaim,
+    OutboxItem,
+    OutboxLane,
+    RelayCopy,
+    RelayMessage,
+)
 from storage.models.translation import (  # noqa: E402
     DeepLGlossary,
     FlagTranslation,
@@ -28,5 +35,6 @@ from storage.models.translation import (  # noqa: E402
     TranslationUsage,
 )
 
-__all__ = ["Channel", "City", "DeepLGlossary", "FlagTranslation", "Group", "GroupCity", "Network", "Person",
-           "RoleGrant", "SQLModel", "TranslationCacheEntry", "TranslationUsage"]
+__all__ = ["Channel", "City", "DeepLGlossary", "EventClaim", "FlagTranslation", "Group", "GroupCity", "Network",
+           "OutboxItem", "OutboxLane", "Person", "RelayCopy", "RelayMessage", "RoleGrant", "SQLModel",
+           "TranslationCacheEntry", "TranslationUsage"]

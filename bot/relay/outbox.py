@@ -1,0 +1,669 @@
+"""The durable outbox: everything the bot owes a destination, delivered once, in order, paced.
+
+Anyone who must post something that may not be lost (a relayed copy, its edit or delete, a
+broadcast's post in each channel, a DM) writes an outbox item in the same transaction as the
+thing it belongs to, then asks for delivery:
+
+    async with bot.db.session() as session:
+        ...                                   # your own rows
+        batch = await outbox.enqueue(session, [NewDelivery("broadcast", channel, {"id": 7},
+                                                           reference="broadcast:7")])
+    await outbox.dispatch(batch)              # after the commit: start delivering now
+
+and registers how a kind is carried out (`outbox.register("broadcast", handler)`). A handler
+gets a `Delivery` and posts through it (`await delivery.post(Outgoing(...))`), which paces the
+destination, records each posted id before returning, and makes retries resume where they
+stopped. Raising `DeliveryError` retries later (honouring `retry_after`) or, when permanent,
+records the failure and calls the kind's `on_failure` in the same transaction.
+
+How it stays correct:
+- Items wait in **lanes**, one per destination; a lane is held by one process at a time (a lease
+  in `outbox_lane`, taken with a conditional UPDATE after `FOR UPDATE SKIP LOCKED` on
+  PostgreSQL) and its items go out one after another in the order they were written, so an edit
+  never overtakes its post and one destination's Retry-After blocks only that destination.
+- Each lane is paced by a token bucket from its adapter's `post_rate_per_second`/`post_burst`;
+  lanes run concurrently, so a slow or failing channel never holds up another.
+- A retry waits `retry_after` (or an exponential backoff) on the lane; the `outbox` job wakes at
+  the earliest moment any lane has work (`next_due`), also after a restart.
+- Each posted id is written as soon as the platform accepts the post (writes from all lanes are
+  committed together, a few per commit). The one window left: a crash after the platform accepted
+  a post and before that write. The post is then repeated once after the lease expires, unless the
+  platform deduplicates: `Outgoing.delivery_key` is stable across retries (Discord sends it as
+  `nonce` with `enforce_nonce`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import socket
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy.exc import OperationalError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.events import ChannelRef, PersonRef
+from bot.outbound import Adapter, DeliveryError, Outgoing
+from storage.db import Database
+from storage.queries import relay as queries
+from storage.queries.relay import DONE, FAILED, ItemRow, LaneKey
+
+if TYPE_CHECKING:
+    from bot.core import Bot
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+Destination = ChannelRef | PersonRef
+DeliveryHandler = Callable[["Delivery"], Awaitable[None]]
+FailureHandler = Callable[[AsyncSession, "Delivery", str], Awaitable[Sequence["NewDelivery"]]]
+
+NOTICE = "notice"
+"""The outbox's own kind: a direct message (payload `{"text": …}`, already in the reader's language)."""
+JOB_NAME = "outbox"
+
+
+@dataclass(frozen=True)
+class NewDelivery:
+    """Something to deliver to one destination (a channel, or a person for a DM)."""
+
+    kind: str
+    destination: Destination
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    reference: str = ""
+    """What it belongs to (`relay:12`, `broadcast:7`): `status()` and `cancel()` take it."""
+    not_before: datetime | None = None
+    """Deliver at or after this instant (a scheduled broadcast); now when None."""
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    """Items written by `enqueue`; hand it to `dispatch` once the transaction is committed."""
+
+    ids: list[int]
+    lanes: dict[LaneKey, int]
+    later: bool = False
+
+
+@dataclass(frozen=True)
+class DeliveryStatus:
+    item_id: int
+    destination: Destination
+    state: str
+    attempts: int
+    last_error: str | None
+    posted: list[str]
+
+
+def lane_key(destination: Destination) -> LaneKey:
+    if isinstance(destination, PersonRef):
+        return LaneKey(destination.platform, destination.workspace, f"@{destination.user}")
+    return LaneKey(destination.platform, destination.workspace, destination.channel)
+
+
+def destination_of(key: LaneKey) -> Destination:
+    if key.target.startswith("@"):
+        return PersonRef(key.platform, key.workspace, key.target[1:])
+    return ChannelRef(key.platform, key.workspace, key.target)
+
+
+class LaneLost(Exception):
+    """Another process holds this lane now (our lease ran out): stop without touching it."""
+
+
+class Delivery:
+    """One outbox item being carried out, as its handler sees it. Every platform call goes
+    through here: it is paced for the destination, and what it posted is recorded at once."""
+
+    def __init__(self, outbox: Outbox, lane: _Lane, row: ItemRow, adapter: Adapter | None) -> None:
+        self._outbox = outbox
+        self._lane = lane
+        self.id = row.id
+        self.kind = row.kind
+        self.reference = row.reference
+        self.payload = row.payload
+        self.attempt = row.attempts + 1
+        """1 for the first try."""
+        self.posted: list[str] = list(row.posted)
+        """Ids posted for this item so far, by this try and any earlier one (recorded)."""
+        self.destination = lane.destination
+        self._adapter = adapter
+
+    @property
+    def adapter(self) -> Adapter:
+        if self._adapter is None:
+            raise DeliveryError(f"platform {self.destination.platform} is not running")
+        return self._adapter
+
+    @property
+    def channel(self) -> ChannelRef:
+        if not isinstance(self.destination, ChannelRef):
+            raise TypeError("this delivery goes to a person")
+        return self.destination
+
+    async def post(self, message: Outgoing,
+                   record: Callable[[AsyncSession, str], Awaitable[None]] | None = None) -> str:
+        """Post to the channel; the new id is durably recorded (with `record`'s own writes, in
+        the same transaction) before this returns."""
+        adapter = self.adapter
+        if message.delivery_key is None:
+            message = replace(message, delivery_key=f"icc-{self.id}-{len(self.posted)}")
+        async with self._outbox._platform_call(self._lane):
+            message_id = await adapter.post(self.channel, message)
+            self.posted.append(message_id)
+            posted = list(self.posted)
+
+            async def write(session: AsyncSession) -> None:
+                await queries.record_posted(session, self.id, posted)
+                if record is not None:
+                    await record(session, message_id)
+
+            await self._outbox.writer.write(write)
+        return message_id
+
+    async def edit(self, message_id: str, message: Outgoing,
+                   record: Callable[[AsyncSession], Awaitable[None]] | None = None) -> None:
+        adapter = self.adapter
+        async with self._outbox._platform_call(self._lane):
+            await adapter.edit(self.channel, message_id, message)
+            if record is not None:
+                await self._outbox.writer.write(record)
+
+    async def delete(self, message_id: str, record: Callable[[AsyncSession], Awaitable[None]] | None = None) -> None:
+        adapter = self.adapter
+        async with self._outbox._platform_call(self._lane):
+            await adapter.delete(self.channel, message_id)
+            if record is not None:
+                await self._outbox.writer.write(record)
+
+    async def send_dm(self, message: Outgoing) -> str:
+        if not isinstance(self.destination, PersonRef):
+            raise TypeError("this delivery goes to a channel")
+        adapter = self.adapter
+        async with self._outbox._platform_call(self._lane):
+            message_id = await adapter.send_dm(self.destination, message)
+            self.posted.append(message_id)
+            posted = list(self.posted)
+
+            async def write(session: AsyncSession) -> None:
+                await queries.record_posted(session, self.id, posted)
+
+            await self._outbox.writer.write(write)
+        return message_id
+
+    async def record(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run `work` in a transaction now (grouped with other lanes' writes)."""
+        return await self._outbox.writer.write(work)
+
+
+@dataclass
+class _Kind:
+    handler: DeliveryHandler
+    on_failure: FailureHandler | None = None
+
+
+class TokenBucket:
+    """Pacing for one destination: `burst` calls at once, then `rate` per second (wall time:
+    this is about the platform's real limits, not the bot's clock)."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = max(rate, 0.001)
+        self.burst = max(burst, 1)
+        self._tokens = float(self.burst)
+        self._stamp = 0.0
+
+    async def take(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            now = loop.time()
+            if self._stamp:
+                self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+            self._stamp = now
+            if self._tokens >= 1:
+                self._tokens -= 1
+                return
+            await asyncio.sleep((1 - self._tokens) / self.rate)
+
+
+@dataclass
+class _Lane:
+    id: int
+    key: LaneKey
+    destination: Destination
+    claimed_until: datetime
+    task: asyncio.Task[None] | None = None
+    wake: bool = False
+    in_flight: bool = False
+
+
+class GroupWriter:
+    """Short writes from many lanes, committed together: each call waits for its own commit, and
+    whatever queued up meanwhile goes into the next transaction (SQLite has one writer at a time;
+    PostgreSQL likes fewer commits too). A write that fails is retried alone, so it cannot sink the
+    others."""
+
+    def __init__(self, db: Database, *, max_batch: int = 200) -> None:
+        self.db = db
+        self.max_batch = max_batch
+        self._queue: list[tuple[Callable[[AsyncSession], Awaitable[Any]], asyncio.Future[Any]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._queue) or (self._task is not None and not self._task.done())
+
+    async def write(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._queue.append((work, future))
+        if self._task is None or self._task.done():
+            self._task = loop.create_task(self._flush(), name="outbox-writer")
+        return await future
+
+    async def close(self) -> None:
+        if self._task is not None:
+            with contextlib.suppress(Exception):
+                await self._task
+
+    async def _flush(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue[:self.max_batch], self._queue[self.max_batch:]
+            try:
+                results = await self._run([work for work, _ in batch])
+            except Exception as error:
+                if len(batch) == 1:
+                    _settle(batch[0][1], error=error)
+                    continue
+                log.warning("a grouped write failed; retrying its %d writes one by one", len(batch))
+                for work, future in batch:
+                    try:
+                        [result] = await self._run([work])
+                    except Exception as single_error:
+                        _settle(future, error=single_error)
+                    else:
+                        _settle(future, result=result)
+                continue
+            for (_, future), result in zip(batch, results, strict=True):
+                _settle(future, result=result)
+
+    async def _run(self, works: list[Callable[[AsyncSession], Awaitable[Any]]]) -> list[Any]:
+        for attempt in range(4):
+            try:
+                async with self.db.session() as session:
+                    return [await work(session) for work in works]
+            except OperationalError:
+                # SQLite busy for longer than its timeout, a dropped PostgreSQL connection: brief retries.
+                if attempt == 3:
+                    raise
+                await asyncio.sleep(0.05 * 2 ** attempt)
+        raise AssertionError("unreachable")
+
+
+def _settle(future: asyncio.Future[Any], *, result: Any = None, error: BaseException | None = None) -> None:
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
+class Outbox:
+    """The delivery service (`bot.service(Outbox)`). See the module docstring for its use."""
+
+    def __init__(self, bot: Bot, *, lease: timedelta = timedelta(seconds=60), max_attempts: int = 16,
+                 backoff: timedelta = timedelta(seconds=2), max_backoff: timedelta = timedelta(minutes=15),
+                 drain_seconds: float = 10.0, claim_batch: int = 200) -> None:
+        self.bot = bot
+        self.claim_batch = claim_batch
+        """Most lanes one claim takes: smaller shares a burst more evenly between processes."""
+        self.lease = lease
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.drain_seconds = drain_seconds
+        self.owner = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.writer = GroupWriter(bot.db)
+        self._kinds: dict[str, _Kind] = {NOTICE: _Kind(_deliver_notice)}
+        self._active: dict[int, _Lane] = {}
+        self._lane_ids: dict[LaneKey, int] = {}
+        self._keys: dict[int, LaneKey] = {}
+        self._buckets: dict[int, TokenBucket] = {}
+        self._start_lock = asyncio.Lock()
+        self._stopping = False
+        self._doubtful: set[int] = set()
+
+    # ---- the public API ------------------------------------------------------------------------
+
+    def register(self, kind: str, handler: DeliveryHandler, *, on_failure: FailureHandler | None = None) -> None:
+        """How items of `kind` are delivered. `on_failure(session, delivery, reason)` runs in the
+        transaction that records a permanent failure; the deliveries it returns (reports) are
+        enqueued in it, so they happen exactly once."""
+        if kind in self._kinds:
+            raise ValueError(f"outbox kind {kind} registered twice")
+        self._kinds[kind] = _Kind(handler, on_failure)
+
+    async def enqueue(self, session: AsyncSession, deliveries: Sequence[NewDelivery]) -> Enqueued:
+        """Write items in the caller's transaction. Call `dispatch` with the result after the commit."""
+        now = self.bot.clock.now()
+        keys = {lane_key(d.destination) for d in deliveries}
+        lanes = {key: self._lane_ids[key] for key in keys if key in self._lane_ids}
+        if len(lanes) < len(keys):
+            lanes.update(await queries.lane_ids(session, keys - lanes.keys()))
+        rows = [{"lane_id": lanes[lane_key(d.destination)], "kind": d.kind, "reference": d.reference,
+                 "payload": dict(d.payload), "state": queries.PENDING, "attempts": 0,
+                 "not_before": d.not_before or now, "created_at": now, "posted": []} for d in deliveries]
+        ids = await queries.add_items(session, rows)
+        later = any(d.not_before is not None and d.not_before > now for d in deliveries)
+        return Enqueued(ids, lanes, later)
+
+    async def dispatch(self, batch: Enqueued) -> None:
+        """Start delivering what `enqueue` wrote (its transaction committed)."""
+        for key, lane_id in batch.lanes.items():
+            self._lane_ids[key] = lane_id
+            self._keys[lane_id] = key
+        await self._start(list(batch.lanes.values()))
+        if batch.later:
+            self._wake_job()
+
+    async def submit(self, deliveries: Sequence[NewDelivery]) -> list[int]:
+        """`enqueue` in a transaction of its own, then `dispatch`."""
+        async with self.bot.db.session() as session:
+            batch = await self.enqueue(session, deliveries)
+        await self.dispatch(batch)
+        return batch.ids
+
+    async def status(self, reference: str) -> list[DeliveryStatus]:
+        async with self.bot.db.session() as session:
+            rows = await queries.item_states(session, reference)
+        return [DeliveryStatus(item_id, destination_of(LaneKey(platform, workspace, target)), state, attempts,
+                               error, list(posted or []))
+                for item_id, platform, workspace, target, state, attempts, error, posted in rows]
+
+    async def cancel(self, reference: str) -> int:
+        """Cancel what is still pending for `reference`; returns how many items. An item being
+        delivered right now finishes."""
+        async with self.bot.db.session() as session:
+            return await queries.cancel_items(session, reference, self.bot.clock.now())
+
+    # ---- for the job, the idle check and stopping ----------------------------------------------------
+
+    @property
+    def platforms(self) -> list[str]:
+        return [adapter.platform for adapter in self.bot.adapters]
+
+    async def pump(self) -> int:
+        """Start on every lane that has work due now and nobody delivering it. Returns how many."""
+        return await self._start(None)
+
+    async def next_due(self, now: datetime) -> datetime | None:
+        """The earliest instant at which some lane this process could deliver has work."""
+        async with self.bot.db.session() as session:
+            lanes = await queries.lanes_with_work(session, self.platforms, now)
+        dues = [lane.due(self.owner) for lane in lanes if lane.lane_id not in self._active]
+        return min(dues) if dues else None
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._active) or self.writer.busy
+
+    async def idle(self) -> bool:
+        """Nothing is being delivered and nothing this process could deliver is due now."""
+        if self.busy:
+            return False
+        now = self.bot.clock.now()
+        due = await self.next_due(now)
+        if due is None or due > now:
+            return True
+        # Due work that nobody started (the job has not woken yet): start it rather than wait.
+        return await self.pump() == 0
+
+    async def stop(self) -> None:
+        """Let deliveries in progress finish (up to `drain_seconds`), then hand every lane back."""
+        self._stopping = True
+        tasks = [lane.task for lane in self._active.values() if lane.task is not None]
+        if tasks:
+            _done, running = await asyncio.wait(tasks, timeout=self.drain_seconds)
+            for lane in list(self._active.values()):
+                if lane.task in running and lane.in_flight:
+                    # Cancelled between the platform call and its record: keep the lease so the
+                    # item is retried only once it expires (see the module docstring).
+                    self._doubtful.add(lane.id)
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+        await self.writer.close()
+        held = [lane_id for lane_id in self._keys if lane_id not in self._doubtful]
+        try:
+            async with self.bot.db.session() as session:
+                await queries.release_all(session, self.owner, held)
+        except Exception:
+            log.exception("could not hand the outbox lanes back; they are free again once their lease ends")
+
+    # ---- lanes and workers ---------------------------------------------------------------------------
+
+    async def _start(self, only: Sequence[int] | None) -> int:
+        if self._stopping:
+            return 0
+        async with self._start_lock:
+            if only is not None:
+                fresh = []
+                for lane_id in only:
+                    lane = self._active.get(lane_id)
+                    if lane is not None:
+                        lane.wake = True
+                    else:
+                        fresh.append(lane_id)
+                if not fresh:
+                    return 0
+            now = self.bot.clock.now()
+            async with self.bot.db.session() as session:
+                firsts = await queries.claim_lanes(
+                    session, owner=self.owner, now=now, lease=self.lease, platforms=self.platforms,
+                    only=fresh if only is not None else None, exclude=list(self._active),
+                    limit=self.claim_batch)
+                unknown = [lane_id for lane_id in firsts if lane_id not in self._keys]
+                for lane_id in unknown:
+                    key = await queries.lane_key(session, lane_id)
+                    if key is not None:
+                        self._keys[lane_id] = key
+                        self._lane_ids[key] = lane_id
+            for lane_id, first in firsts.items():
+                key = self._keys[lane_id]
+                lane = _Lane(lane_id, key, destination_of(key), now + self.lease)
+                self._active[lane_id] = lane
+                lane.task = self.bot.spawn(self._work(lane, first), name=f"outbox-lane-{lane_id}")
+            return len(firsts)
+
+    async def _work(self, lane: _Lane, item: ItemRow | None) -> None:
+        """Deliver a lane's due items in order until none is left, then hand the lane back. An
+        item committed after a look-up sets `lane.wake` (see `_start`), so clearing it before each
+        look-up means nothing written meanwhile is missed."""
+        try:
+            while not self._stopping:
+                if item is None:
+                    lane.wake = False
+                    now = self.bot.clock.now()
+                    item = await self.writer.write(partial(queries.next_due_item, lane_id=lane.id, now=now))
+                    if item is None:
+                        item = _EMPTY
+                if item is _EMPTY:
+                    item = None
+                    if lane.wake or await self._hand_back(lane):
+                        continue
+                    return
+                item = await self._deliver(lane, item)
+                if item is _BLOCKED:
+                    return
+        except LaneLost:
+            log.warning("outbox lane %s was taken over by another process", lane.key)
+        finally:
+            if self._active.get(lane.id) is lane:
+                del self._active[lane.id]
+
+    async def _hand_back(self, lane: _Lane) -> bool:
+        """Release an empty lane. True when work arrived meanwhile and the lane is ours again."""
+        await self.writer.write(lambda s: queries.release_lane(s, lane.id, owner=self.owner))
+        if not lane.wake or self._stopping:
+            return False
+        lane.wake = False
+        now = self.bot.clock.now()
+
+        async def reclaim(session: AsyncSession) -> dict[int, ItemRow | None]:
+            return await queries.claim_lanes(session, owner=self.owner, now=now, lease=self.lease,
+                                             platforms=self.platforms, only=[lane.id])
+
+        if lane.id not in await self.writer.write(reclaim):
+            return False
+        lane.claimed_until = now + self.lease
+        return True
+
+    async def _deliver(self, lane: _Lane, row: ItemRow) -> ItemRow | None:
+        kind = self._kinds.get(row.kind)
+        delivery = Delivery(self, lane, row, self.bot.adapters.get(lane.key.platform))
+        try:
+            if kind is None:
+                raise DeliveryError(f"no handler for outbox items of kind {row.kind}")
+            await kind.handler(delivery)
+        except (asyncio.CancelledError, LaneLost):
+            raise
+        except DeliveryError as error:
+            return await self._failed(lane, delivery, kind, error.reason, retry_after=error.retry_after,
+                                      permanent=error.permanent)
+        except Exception as error:
+            log.exception("delivering outbox item %s (%s) failed", row.id, row.kind)
+            return await self._failed(lane, delivery, kind, f"internal error ({type(error).__name__})",
+                                      retry_after=None, permanent=False)
+        return await self._finish(lane, delivery, DONE, None, None)
+
+    async def _finish(self, lane: _Lane, delivery: Delivery, state: str, reason: str | None,
+                      kind: _Kind | None) -> ItemRow | None:
+        now = self.bot.clock.now()
+        reports: list[NewDelivery] = []
+
+        async def write(session: AsyncSession) -> tuple[ItemRow | None, Enqueued | None]:
+            await queries.finish_item(session, delivery.id, state=state, now=now, error=reason)
+            batch = None
+            if kind is not None and kind.on_failure is not None and reason is not None:
+                reports.extend(await kind.on_failure(session, delivery, reason))
+                if reports:
+                    batch = await self.enqueue(session, reports)
+            return await queries.next_due_item(session, lane.id, now), batch
+
+        lane.wake = False
+        following, batch = await self.writer.write(write)
+        if batch is not None:
+            self.bot.spawn(self.dispatch(batch), name="outbox-reports")
+        return following if following is not None else _EMPTY
+
+    async def _failed(self, lane: _Lane, delivery: Delivery, kind: _Kind | None, reason: str, *,
+                      retry_after: float | None, permanent: bool) -> ItemRow | None:
+        gives_up = permanent or (retry_after is None and delivery.attempt >= self.max_attempts)
+        if gives_up:
+            log.warning("outbox item %s to %s failed for good after %d attempt(s): %s", delivery.id,
+                        lane.key, delivery.attempt, reason)
+            return await self._finish(lane, delivery, FAILED, reason, kind)
+        delay = retry_after if retry_after is not None else self._backoff(delivery.attempt)
+        until = self.bot.clock.now() + timedelta(seconds=max(delay, 0.0))
+        log.info("outbox item %s to %s: %s; retrying in %.1f s", delivery.id, lane.key, reason, delay)
+
+        async def write(session: AsyncSession) -> None:
+            await queries.retry_item(session, delivery.id, error=reason)
+            await queries.release_lane(session, lane.id, owner=self.owner, blocked_until=until)
+
+        await self.writer.write(write)
+        self._wake_job()
+        return _BLOCKED
+
+    def _backoff(self, attempt: int) -> float:
+        seconds = min(self.max_backoff.total_seconds(), self.backoff.total_seconds() * 2 ** (attempt - 1))
+        return seconds * random.uniform(0.8, 1.2)
+
+    @contextlib.asynccontextmanager
+    async def _platform_call(self, lane: _Lane) -> Any:
+        """Around each platform call: keep the lease, wait for the destination's pace, and mark the
+        call as in flight (a stop then keeps the lease instead of handing the lane back)."""
+        now = self.bot.clock.now()
+        if lane.claimed_until - now < self.lease / 2:
+            until = now + self.lease
+            renewed = await self.writer.write(lambda s: queries.renew_lane(s, lane.id, owner=self.owner,
+                                                                            until=until))
+            if not renewed:
+                raise LaneLost(str(lane.key))
+            lane.claimed_until = until
+        await self._bucket(lane).take()
+        lane.in_flight = True
+        try:
+            yield
+        finally:
+            lane.in_flight = False
+
+    def _bucket(self, lane: _Lane) -> TokenBucket:
+        bucket = self._buckets.get(lane.id)
+        if bucket is None:
+            adapter = self.bot.adapters.get(lane.key.platform)
+            rate = adapter.post_rate_per_second if adapter else 1.0
+            burst = adapter.post_burst if adapter else 1
+            bucket = self._buckets[lane.id] = TokenBucket(rate, burst)
+        return bucket
+
+    def _wake_job(self) -> None:
+        if any(job.name == JOB_NAME for job in self.bot.scheduler.jobs):
+            self.bot.scheduler.wake(JOB_NAME)
+
+
+_BLOCKED: Any = object()  # the lane waits (retry later): the worker stops
+_EMPTY: Any = object()  # no due item left in the lane
+
+
+async def _deliver_notice(delivery: Delivery) -> None:
+    if delivery.posted:
+        return  # sent by an earlier try; its id was recorded
+    await delivery.send_dm(Outgoing(str(delivery.payload.get("text", ""))))
+
+
+class OutboxJob:
+    """Wakes whenever some lane has work due (a retry's time, a scheduled item, a lane left by a
+    process that stopped) and starts delivering it."""
+
+    name = JOB_NAME
+
+    def __init__(self, outbox: Outbox) -> None:
+        self.outbox = outbox
+
+    async def run(self, now: datetime) -> None:
+        await self.outbox.pump()
+
+    async def next_due(self, now: datetime) -> datetime | None:
+        return await self.outbox.next_due(now)
+
+
+class OutboxPruneJob:
+    """Forgets finished deliveries after a month and event claims after a week."""
+
+    name = "outbox.prune"
+    KEEP_ITEMS = timedelta(days=30)
+    KEEP_CLAIMS = timedelta(days=7)
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+        self._next: datetime | None = None
+
+    async def run(self, now: datetime) -> None:
+        async with self.bot.db.session() as session:
+            items = await queries.prune_finished(session, now - self.KEEP_ITEMS)
+            claims = await queries.prune_event_claims(session, now - self.KEEP_CLAIMS)
+        if items or claims:
+            log.info("pruned %d finished deliveries and %d event claims", items, claims)
+        self._next = now + timedelta(hours=6)
+
+    async def next_due(self, now: datetime) -> datetime | None:
+        return self._next or now
