@@ -64,14 +64,14 @@ async def claim_event(session: AsyncSession, platform: str, event_id: str, *, no
     was never made."""
     statement = _insert(session, EventClaim).values(
         platform=platform, scope=scope, event_id=event_id[:160], claimed_at=now,
-    ).on_conflict_do_nothing(index_elements=["platform", "scope", "event_id"])
-    result = await session.exec(statement)
-    return bool(result.rowcount)
+    ).on_conflict_do_nothing(index_elements=["platform", "scope", "event_id"]).returning(CLAIM.id)
+    # RETURNING, not rowcount: the async PostgreSQL driver reports -1 for this statement.
+    return (await session.exec(statement)).first() is not None
 
 
 async def prune_event_claims(session: AsyncSession, before: datetime) -> int:
-    result = await session.exec(delete(EventClaim).where(CLAIM.claimed_at < before))
-    return int(result.rowcount or 0)
+    result = await session.exec(delete(EventClaim).where(CLAIM.claimed_at < before).returning(CLAIM.id))
+    return len(result.all())
 
 
 # ---- outbox: lanes and items ---------------------------------------------------------------------
@@ -203,8 +203,8 @@ async def next_due_item(session: AsyncSession, lane_id: int, now: datetime) -> I
 
 async def renew_lane(session: AsyncSession, lane_id: int, *, owner: str, until: datetime) -> bool:
     result = await session.exec(update(OutboxLane).where(LANE.id == lane_id, LANE.claimed_by == owner)
-                                   .values(claimed_until=until))
-    return bool(result.rowcount)
+                                .values(claimed_until=until).returning(LANE.id))
+    return result.first() is not None
 
 
 async def release_lane(session: AsyncSession, lane_id: int, *, owner: str,
@@ -271,10 +271,9 @@ class LaneWork:
 
 
 async def cancel_items(session: AsyncSession, reference: str, now: datetime) -> int:
-    result = await session.exec(update(OutboxItem).where(ITEM.reference == reference,
-                                                            ITEM.state == PENDING)
-                                   .values(state=CANCELLED, finished_at=now))
-    return int(result.rowcount or 0)
+    result = await session.exec(update(OutboxItem).where(ITEM.reference == reference, ITEM.state == PENDING)
+                                .values(state=CANCELLED, finished_at=now).returning(ITEM.id))
+    return len(result.all())
 
 
 async def item_states(session: AsyncSession, reference: str) -> list[tuple[Any, ...]]:
@@ -295,8 +294,8 @@ async def reported_since(session: AsyncSession, reference: str, since: datetime)
 
 async def prune_finished(session: AsyncSession, before: datetime) -> int:
     result = await session.exec(delete(OutboxItem).where(ITEM.state.in_((DONE, CANCELLED)),
-                                                            ITEM.finished_at < before))
-    return int(result.rowcount or 0)
+                                                         ITEM.finished_at < before).returning(ITEM.id))
+    return len(result.all())
 
 
 # ---- relayed messages and their copies -------------------------------------------------------------
