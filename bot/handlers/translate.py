@@ -88,6 +88,9 @@ def answer(result: Translation, target: str, locale: str) -> Message:
             return _("This month's DeepL quota is used up, so I cannot translate until it renews.")
         case NotTranslated.UNSUPPORTED:
             return _("DeepL does not translate into {language}.", language=language_name(target, locale))
+        case NotTranslated.SOURCE_UNSUPPORTED:
+            return _("DeepL does not translate from {language}.",
+                     language=language_name(result.source_language or "?", locale))
     return _("DeepL is not answering right now. Please try again in a few minutes.")
 
 

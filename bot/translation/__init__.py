@@ -52,6 +52,7 @@ class NotTranslated(StrEnum):
     UNAVAILABLE = "unavailable"   # DeepL failed (429/5xx/time-out/garbage) after brief retries
     QUOTA = "quota"               # DeepL answered 456: the month's characters are used up
     UNSUPPORTED = "unsupported"   # DeepL offers no such target language (and no fallback given)
+    SOURCE_UNSUPPORTED = "source-unsupported"  # the text is (confidently) in a language DeepL cannot read
 
 
 @dataclass(frozen=True)

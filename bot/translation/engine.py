@@ -308,10 +308,20 @@ class DeepLTranslator:
         tone = formality if formality in FORMALITIES and offered.targets.get(deepl_code) else None
         groups: dict[str | None, list[int]] = {}
         for index in pending:
-            known = plans[index].known_source
+            plan = plans[index]
+            language_of_text = plan.known_source or (plan.guess.language if plan.guess and plan.guess.confident
+                                                     else None)
+            if language_of_text and deepl_source(language_of_text, offered.sources) is None:
+                # DeepL would guess another language and bill for a poor translation: say so instead.
+                results[index] = Translation(plan.text, language_of_text, language, NotTranslated.SOURCE_UNSUPPORTED)
+                continue
+            known = plan.known_source
             groups.setdefault(deepl_source(known, offered.sources) if known else None, []).append(index)
         for deepl_from, indexes in groups.items():
-            glossary = await self._glossary(deepl_from, deepl_code) if deepl_from else None
+            pair = self.glossary.pair(deepl_from, deepl_code) if deepl_from else None
+            useful = pair is not None and any(pair.applies_to(segment.xml) for index in indexes
+                                              for segment in plans[index].encoded.segments)
+            glossary = await self._glossary(deepl_from, deepl_code) if deepl_from and useful else None
             outcomes = await self._segments(plans, indexes, deepl_from, deepl_code, tone, glossary, offered)
             for index in indexes:
                 results[index] = self._assemble(plans[index], outcomes, language)
@@ -341,8 +351,24 @@ class DeepLTranslator:
 
     def _key(self, xml: str, source: str | None, target: str, formality: str | None,
              glossary: tuple[str, str] | None) -> str:
-        parts = (xml, source or "", target, glossary[1] if glossary else "", formality or "")
+        """The cache key of a segment: everything that shapes DeepL's answer. The glossary counts
+        only when one of its terms occurs in the segment (otherwise it changes nothing)."""
+        pair = self.glossary.pair(source, target) if glossary and source else None
+        version = glossary[1] if glossary and pair is not None and pair.applies_to(xml) else ""
+        parts = (xml, source or "", target, version, formality or "")
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+    def _detected_key(self, xml: str, detected: str, target: str, formality: str | None,
+                      offered: _Offered) -> str | None:
+        """For a segment DeepL translated from a source it detected: the key a request naming
+        that source would have, when no glossary term makes the two differ."""
+        source = deepl_source(detected, offered.sources) if detected else None
+        if source is None:
+            return None
+        pair = self.glossary.pair(source, target)
+        if pair is not None and pair.applies_to(xml):
+            return None
+        return self._key(xml, source, target, formality, None)
 
     def _alternate_keys(self, xml: str, plan: _Plan, offered: _Offered, target: str,
                         formality: str | None) -> list[str]:
@@ -357,8 +383,9 @@ class DeepLTranslator:
         if source is None:
             return []
         pair = self.glossary.pair(source, target)
-        keys = [self._key(xml, source, target, formality, ("", pair.version))] if pair else []
-        return [*keys, self._key(xml, source, target, formality, None)]
+        with_glossary = self._key(xml, source, target, formality, ("", pair.version)) if pair else None
+        without = self._key(xml, source, target, formality, None)
+        return [key for key in (with_glossary, without) if key is not None]
 
     async def _segments(self, plans: list[_Plan], indexes: list[int], source: str | None, target: str,
                         formality: str | None, glossary: tuple[str, str] | None,
@@ -390,7 +417,7 @@ class DeepLTranslator:
         try:
             if owned:
                 outcomes.update(await self._fetch(wanted, list(owned), source, target, formality, glossary,
-                                                  alternates))
+                                                  alternates, offered))
         finally:
             for key, future in owned.items():
                 if not future.done():
@@ -408,7 +435,7 @@ class DeepLTranslator:
 
     async def _fetch(self, wanted: dict[str, str], keys: list[str], source: str | None, target: str,
                      formality: str | None, glossary: tuple[str, str] | None,
-                     alternates: dict[str, list[str]]) -> dict[str, _Outcome]:
+                     alternates: dict[str, list[str]], offered: _Offered) -> dict[str, _Outcome]:
         outcomes: dict[str, _Outcome] = {}
         try:
             async with self.db.session() as session:
@@ -426,16 +453,22 @@ class DeepLTranslator:
             return outcomes
         sent = await self._request_all([(key, wanted[key]) for key in missing], source, target, formality, glossary)
         outcomes.update(sent)
-        fresh = [TranslationCacheEntry(key=key, target=target, source=outcome.source or None, text=outcome.xml,
-                                       characters=outcome.characters, created_at=self.clock.now())
-                 for key, outcome in sent.items() if isinstance(outcome, _Done)]
+        fresh: dict[str, TranslationCacheEntry] = {}
         for key, outcome in sent.items():
-            if isinstance(outcome, _Done):
-                self._remember(key, outcome)
+            if not isinstance(outcome, _Done):
+                continue
+            # Also under the source DeepL detected, so a later request naming it finds this one.
+            alias = self._detected_key(wanted[key], outcome.source, target, formality, offered) \
+                if source is None else None
+            for store_key in filter(None, (key, alias)):
+                self._remember(store_key, outcome)
+                fresh.setdefault(store_key, TranslationCacheEntry(
+                    key=store_key, target=target, source=outcome.source or None, text=outcome.xml,
+                    characters=outcome.characters, created_at=self.clock.now()))
         pending = self.counters.take()
         try:
             async with self.db.session() as session:
-                await queries.store_segments(session, fresh)
+                await queries.store_segments(session, fresh.values())
                 await queries.add_usage(session, self.clock.now().date(), **pending)
         except Exception:
             self.counters.put_back(pending)

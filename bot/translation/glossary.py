@@ -38,10 +38,21 @@ class GlossaryPair:
     def as_dict(self) -> dict[str, str]:
         return dict(self.entries)
 
+    @cached_property
+    def _terms(self) -> tuple[str, ...]:
+        return tuple(source_term.casefold() for source_term, _target in self.entries)
+
+    def applies_to(self, text: str) -> bool:
+        """Whether a source term occurs in `text`: only then can the glossary change a translation
+        (so only then does the cache tell the translations with and without it apart)."""
+        folded = text.casefold()
+        return any(term in folded for term in self._terms)
+
 
 class Glossary:
     def __init__(self, rows: list[dict[str, str]]) -> None:
         self._rows = rows
+        self._pairs: dict[tuple[str, str], GlossaryPair | None] = {}
 
     @classmethod
     def load(cls, path: Path | None = None) -> Glossary:
@@ -60,6 +71,12 @@ class Glossary:
     def pair(self, source: str, target: str) -> GlossaryPair | None:
         """Entries from DeepL source `source` to DeepL target `target` (variants ignored), or None."""
         source_language, target_language = bot_language(source), bot_language(target)
+        marker = (source_language, target_language)
+        if marker not in self._pairs:
+            self._pairs[marker] = self._make_pair(source_language, target_language)
+        return self._pairs[marker]
+
+    def _make_pair(self, source_language: str, target_language: str) -> GlossaryPair | None:
         if source_language == target_language:
             return None
         seen: set[str] = set()

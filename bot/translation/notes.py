@@ -12,8 +12,10 @@ from bot.languages import language_name
 from bot.translation import NotTranslated
 
 
-def note_message(reason: NotTranslated | None, locale: str, language: str | None = None) -> Message | None:
-    """The note as a message (for callers composing it into a longer one)."""
+def note_message(reason: NotTranslated | None, locale: str, language: str | None = None, *,
+                 source: str | None = None) -> Message | None:
+    """The note as a message (for callers composing it into a longer one). `source` is the text's
+    language (`Translation.source_language`), for the `SOURCE_UNSUPPORTED` note."""
     match reason:
         case NotTranslated.OFF:
             return _("Not translated: translation is off (no DeepL key is configured).")
@@ -24,11 +26,17 @@ def note_message(reason: NotTranslated | None, locale: str, language: str | None
         case NotTranslated.UNSUPPORTED:
             return _("Not translated: DeepL does not translate into {language}.",
                      language=language_name(language or "?", locale))
+        case NotTranslated.SOURCE_UNSUPPORTED:
+            if source:
+                return _("Not translated: DeepL does not translate from {language}.",
+                         language=language_name(source, locale))
+            return _("Not translated: DeepL does not translate from this message's language.")
     return None
 
 
-def note_for(reason: NotTranslated | None, locale: str, language: str | None = None) -> str | None:
+def note_for(reason: NotTranslated | None, locale: str, language: str | None = None, *,
+             source: str | None = None) -> str | None:
     """The note rendered in `locale` (the destination's); `language` is the target that DeepL
-    does not offer, for the `UNSUPPORTED` note."""
-    message = note_message(reason, locale, language)
+    does not offer, for the `UNSUPPORTED` note; `source` the text's language."""
+    message = note_message(reason, locale, language, source=source)
     return render(message, locale) if message is not None else None

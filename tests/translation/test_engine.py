@@ -271,3 +271,29 @@ async def test_a_translation_made_with_a_confirmed_source_serves_later_requests_
     assert on_demand.text == after_restart.text == relayed.text
     assert on_demand.from_cache and after_restart.from_cache
     assert [call.source_lang for call in fake_deepl.translate_calls] == ["FR"]
+
+
+async def test_a_translation_detected_by_deepl_serves_later_requests_naming_the_source(
+        translator: DeepLTranslator, fake_deepl: FakeDeepL) -> None:
+    # English written in the French channel goes out without a source; DeepL detects English.
+    [first] = await translator.translate([ENGLISH], "de", likely_source="fr")
+    # The same reminder later posted in an English channel: the source is known, nothing is paid.
+    [second] = await translator.translate([ENGLISH], "de", likely_source="en")
+    assert first.text == second.text == "[DE] " + ENGLISH and second.from_cache
+    assert [call.source_lang for call in fake_deepl.translate_calls] == [None]
+
+
+async def test_text_in_a_language_deepl_cannot_read_is_not_sent(translator: DeepLTranslator,
+                                                                fake_deepl: FakeDeepL) -> None:
+    croatian = "Hvala na vodiču, iskoristit ćemo ga s našim volonterima idući mjesec."
+    [result] = await translator.translate([croatian], "en", likely_source="hr")
+    assert result.not_translated is NotTranslated.SOURCE_UNSUPPORTED and result.text == croatian
+    assert result.source_language == "hr"
+    assert fake_deepl.translate_calls == []
+
+
+async def test_no_glossary_is_made_for_texts_without_its_terms(translator: DeepLTranslator,
+                                                               fake_deepl: FakeDeepL) -> None:
+    await translator.translate([ENGLISH], "fr", source="en")
+    assert fake_deepl.recorded("POST /v2/glossaries") == []
+    assert fake_deepl.translate_calls[0].glossary_id is None
