@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import partial
@@ -110,6 +110,47 @@ class Copy:
     original: str | None
 
 
+class TranslationBatcher:
+    """One translator call at a time for one target (language, formality, fallback, hint): the
+    first text goes at once; texts that come while that call is out go together in the next one.
+    Idle, it adds nothing; under load, one DeepL request carries many messages."""
+
+    MAX_TEXTS = 50  # DeepL's limit per request
+
+    def __init__(self, call: Callable[[list[str]], Awaitable[list[Translation]]], language: str) -> None:
+        self._call = call
+        self._language = language
+        self._queue: list[tuple[str, asyncio.Future[Translation]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def translate(self, text: str) -> Translation:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Translation] = loop.create_future()
+        self._queue.append((text, future))
+        if self._task is None or self._task.done():
+            self._task = loop.create_task(self._run(), name=f"relay-translate-{self._language}")
+        return await asyncio.shield(future)
+
+    async def _run(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue[:self.MAX_TEXTS], self._queue[self.MAX_TEXTS:]
+            texts = [text for text, _future in batch]
+            try:
+                results = await self._call(texts)
+            except Exception:
+                log.exception("translating %d relayed texts into %s failed", len(texts), self._language)
+                results = [Translation(text, None, self._language, NotTranslated.UNAVAILABLE) for text in texts]
+            for (_text, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
+
+    def cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+        for _text, future in self._queue:
+            future.cancel()
+
+
 class _Memo(OrderedDict[K, V]):
     """A bounded map that forgets its oldest entries."""
 
@@ -132,6 +173,7 @@ class Relay:
         self._sources: _Memo[int, Source] = _Memo(2048)
         self._translations: _Memo[tuple[Any, ...], asyncio.Task[Translation]] = _Memo(4096)
         self._guesses: _Memo[tuple[int, int], asyncio.Task[str | None]] = _Memo(2048)
+        self._batchers: dict[tuple[str | None, ...], TranslationBatcher] = {}
 
     # ---- incoming ------------------------------------------------------------------------------
 
@@ -446,20 +488,33 @@ class Relay:
 
     async def _translate(self, source: Source, destination: Destination) -> Translation:
         translator: Translator = self.bot.service(Translator)  # type: ignore[type-abstract]
+        guess = None
         try:
             guess = await self._guess(source)
             if guess is not None and base_language(guess) == base_language(destination.language):
                 await translator.record_skip(len(source.text))
                 return Translation(source.text, guess, destination.language, NotTranslated.SAME_LANGUAGE)
-            [result] = await translator.translate(
-                [source.text], destination.language, formality=destination.formality,
-                fallback=destination.fallback, likely_source=source.channel_language)
+            result = await self._batcher(destination, source.channel_language).translate(source.text)
         except Exception:
             log.exception("translating relayed message %s failed", source.id)
             return Translation(source.text, None, destination.language, NotTranslated.UNAVAILABLE)
         if result.source_language is None and guess is not None:
             result = replace(result, source_language=guess)
         return result
+
+    def _batcher(self, destination: Destination, likely_source: str | None) -> TranslationBatcher:
+        key = (*destination.translation_key, likely_source)
+        batcher = self._batchers.get(key)
+        if batcher is None:
+            language, formality, fallback = destination.translation_key
+
+            async def call(texts: list[str]) -> list[Translation]:
+                translator: Translator = self.bot.service(Translator)  # type: ignore[type-abstract]
+                return await translator.translate(texts, language, formality=formality, fallback=fallback,
+                                                  likely_source=likely_source)
+
+            batcher = self._batchers[key] = TranslationBatcher(call, language)
+        return batcher
 
     async def _guess(self, source: Source) -> str | None:
         key = (source.id, source.version)
@@ -476,6 +531,8 @@ class Relay:
     async def stop(self) -> None:
         for task in [*self._translations.values(), *self._guesses.values()]:
             task.cancel()
+        for batcher in self._batchers.values():
+            batcher.cancel()
 
     # ---- a delivery that failed for good ---------------------------------------------------------------
 

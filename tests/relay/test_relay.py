@@ -3,6 +3,7 @@ name, in which thread; edits, deletes, restarts, repeats, loops, mentions and lo
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 
@@ -327,3 +328,19 @@ async def test_a_permanent_failure_is_recorded_and_reported_once(relay: RelayHar
     async with relay.bot.db.session() as session:
         failed = (await session.exec(select(OutboxItem).where(OutboxItem.state == "failed"))).all()
     assert len(failed) == 2
+
+
+async def test_messages_arriving_together_share_each_languages_request(deepl_relay: RelayHarness,
+                                                                       fake_deepl: FakeDeepL) -> None:
+    fake_deepl.set_latency(0.1, "/v2/translate")
+    texts = [f"Bonjour à tous, voici le message numéro {n} de notre campagne avec les écoles" for n in range(5)]
+    await asyncio.gather(*(deepl_relay.bot.handle(MessagePosted(FR, f"t{n}", MARIE, text, event_id=f"t{n}"))
+                           for n, text in enumerate(texts)))
+    await deepl_relay.bot.wait_idle()
+    calls = fake_deepl.translate_calls
+    # The first message's four languages go at once; the others, arriving meanwhile, go together.
+    assert len(calls) < 5 * 4
+    assert sorted(text for call in calls for text in call.texts) == sorted(texts * 4)
+    for channel, prefix in (("rumours-en", "EN-GB"), ("chutky-uk", "UK")):
+        assert sorted(call.message.text for call in deepl_relay.adapter.posts(channel) if call.message) == sorted(
+            f"[{prefix}] {text}" for text in texts)
