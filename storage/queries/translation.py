@@ -90,10 +90,11 @@ async def claim_quota_alert(session: AsyncSession, day: date, now: datetime) -> 
     """True for exactly one caller per day, across restarts and processes."""
     await session.exec(_insert(session, TranslationUsage).values(
         day=day, **dict.fromkeys(COUNTERS, 0)).on_conflict_do_nothing(index_elements=["day"]))
+    # RETURNING rather than rowcount, which not every async driver reports.
     result = await session.exec(update(TranslationUsage).where(
         col(TranslationUsage.day) == day, col(TranslationUsage.quota_alert_sent_at).is_(None)
-    ).values(quota_alert_sent_at=now))
-    return bool(result.rowcount)
+    ).values(quota_alert_sent_at=now).returning(col(TranslationUsage.day)))
+    return result.first() is not None
 
 
 # ---- DeepL glossaries ---------------------------------------------------------------------------
@@ -133,8 +134,9 @@ async def claim_flag_translation(session: AsyncSession, platform: str, workspace
     result = await session.exec(_insert(session, FlagTranslation).values(
         platform=platform, workspace=workspace, channel_id=channel_id, message_id=message_id,
         language=language, requested_by_id=person_id, created_at=now).on_conflict_do_nothing(
-        index_elements=["platform", "workspace", "channel_id", "message_id", "language"]))
-    return bool(result.rowcount)
+        index_elements=["platform", "workspace", "channel_id", "message_id", "language"]
+    ).returning(col(FlagTranslation.id)))
+    return result.first() is not None
 
 
 async def finish_flag_translation(session: AsyncSession, platform: str, workspace: str, channel_id: str,
