@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, insert, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, delete, exists, func, insert, literal_column, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import select as select_model
@@ -144,8 +144,12 @@ async def add_items(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> li
     return [row[0] for row in result]
 
 
+# Written out (not a bound parameter) so that SQLite sees the partial index's own condition.
+IS_PENDING = ITEM.state == literal_column("'pending'")
+
+
 def _due_items(now: datetime) -> Any:
-    return and_(ITEM.state == PENDING, ITEM.not_before <= now)
+    return and_(IS_PENDING, ITEM.not_before <= now)
 
 
 def _lane_free(owner: str, now: datetime) -> Any:
@@ -227,6 +231,49 @@ async def record_posted(session: AsyncSession, item_id: int, posted: Sequence[st
     await session.exec(update(OutboxItem).where(ITEM.id == item_id).values(posted=list(posted)))
 
 
+@dataclass(frozen=True)
+class Finished:
+    """An item's end, as written by `finish_items`."""
+
+    item_id: int
+    lane_id: int
+    state: str
+    posted: list[str]
+    error: str | None = None
+
+
+async def finish_items(session: AsyncSession, finished: Sequence[Finished], *, owner: str,
+                       now: datetime) -> dict[int, ItemRow | None]:
+    """Record several items' ends at once (one statement each kind, whatever their number) and
+    return each lane's next due item; a lane left with none is handed back in the same go."""
+    if not finished:
+        return {}
+    table = ITEM.id.table
+    await session.exec(update(table).where(table.c.id == bindparam("b_id")).values(
+        state=bindparam("b_state"), finished_at=bindparam("b_at"), posted=bindparam("b_posted"),
+        last_error=bindparam("b_error")), params=[
+            {"b_id": f.item_id, "b_state": f.state, "b_at": now, "b_posted": list(f.posted),
+             "b_error": f.error[:500] if f.error else None} for f in finished])
+    lanes = [f.lane_id for f in finished]
+    following = await first_due_items(session, lanes, now)
+    empty = [lane_id for lane_id in lanes if lane_id not in following]
+    if empty:
+        await session.exec(update(OutboxLane).where(LANE.id.in_(empty), LANE.claimed_by == owner)
+                           .values(claimed_by=None, claimed_until=None))
+    return {lane_id: following.get(lane_id) for lane_id in lanes}
+
+
+async def insert_rows(session: AsyncSession, model: Any, rows: Sequence[dict[str, Any]],
+                      unique: Sequence[str] = ()) -> None:
+    """Insert rows of one table in one statement; with `unique`, rows already there are skipped."""
+    if not rows:
+        return
+    statement = _insert(session, model)
+    if unique:
+        statement = statement.on_conflict_do_nothing(index_elements=list(unique))
+    await session.exec(statement, params=list(rows))
+
+
 async def finish_item(session: AsyncSession, item_id: int, *, state: str, now: datetime,
                       error: str | None = None) -> None:
     await session.exec(update(OutboxItem).where(ITEM.id == item_id).values(
@@ -246,7 +293,7 @@ async def lanes_with_work(session: AsyncSession, platforms: Sequence[str], now: 
         select(LANE.id, LANE.claimed_by, LANE.claimed_until, LANE.blocked_until,
                func.min(ITEM.not_before))
         .join(OutboxItem, ITEM.lane_id == LANE.id)
-        .where(LANE.platform.in_(platforms), ITEM.state == PENDING)
+        .where(LANE.platform.in_(platforms), IS_PENDING)
         .group_by(LANE.id, LANE.claimed_by, LANE.claimed_until, LANE.blocked_until))
     return [LaneWork(*row) for row in result]
 
