@@ -24,7 +24,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -157,6 +157,30 @@ class TranslationBatcher:
             future.cancel()
 
 
+@dataclass(frozen=True, eq=False)
+class _Intake:
+    """A new message on its way into the tables."""
+
+    event: MessagePosted
+    draft: Source
+    now: datetime
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        ref = self.event.channel
+        return (ref.platform, ref.workspace, ref.channel, self.event.message_id)
+
+    def row(self) -> dict[str, Any]:
+        ref, draft, author = self.event.channel, self.draft, self.event.author
+        return {"group_id": draft.group_id, "platform": ref.platform, "workspace": ref.workspace,
+                "channel_id": ref.channel, "message_id": self.event.message_id,
+                "thread_root_id": draft.thread_root.relay_id if draft.thread_root else None,
+                "author_user": author.person.user, "author_name": author.display_name[:200],
+                "author_avatar": author.avatar_url, "channel_language": draft.channel_language,
+                "text": self.event.text, "attachments": [{"name": n, "url": u} for n, u in draft.attachments],
+                "version": 1, "created_at": self.now, "edited_at": None, "deleted_at": None}
+
+
 class _Memo(OrderedDict[K, V]):
     """A bounded map that forgets its oldest entries."""
 
@@ -192,46 +216,21 @@ class Relay:
         ref = event.channel
         # Read first (no write lock): is this a linked channel, a new message, not our own copy?
         async with self.bot.db.session() as session:
-            source_channel = await registry.get_channel(session, ref.platform, ref.workspace, ref.channel)
-            if source_channel is None or source_channel.group_id is None:
-                return
-            if await queries.copy_at(session, ref.platform, ref.workspace, ref.channel, event.message_id):
-                return  # one of our own copies, reported back by the platform
-            if await queries.relay_message_at(session, ref.platform, ref.workspace, ref.channel, event.message_id):
-                return  # stored already: a replay
+            context = await queries.message_context(session, ref.platform, ref.workspace, ref.channel,
+                                                    event.message_id)
+            source_channel = next((c for c in context.channels if Destination.of(c).channel == ref), None)
+            if source_channel is None or source_channel.group_id is None or context.is_copy or context.is_stored:
+                return  # not linked, one of our own copies reported back, or a replay
             root = await self._thread_root(session, event, source_channel.group_id)
-            channels = await queries.linked_channels(session, source_channel.group_id)
+        channels = context.channels
         group_id = source_channel.group_id
         destinations = {d.channel: d for d in map(Destination.of, channels) if d.channel != ref}
         draft = Source(0, group_id, ref, event.message_id, event.author.display_name, event.author.avatar_url,
                        event.text, attachments, 1, source_channel.language, root, destinations=destinations)
         # Translating takes longest: it starts now, while the message is being stored.
         self._start_translations(draft, destinations.values())
-        now = self.bot.clock.now()
-
-        async def store(session: AsyncSession) -> tuple[int, Enqueued] | None:
-            if await queries.copy_at(session, ref.platform, ref.workspace, ref.channel, event.message_id):
-                return None  # our copy, recorded since the look-up above
-            if event.event_id and not await queries.claim_event(session, ref.platform, event.event_id, now=now,
-                                                                scope="relay.message"):
-                return None
-            relay_id = await queries.add_relay_message(session, {
-                "group_id": group_id, "platform": ref.platform, "workspace": ref.workspace,
-                "channel_id": ref.channel, "message_id": event.message_id,
-                "thread_root_id": root.relay_id if root else None,
-                "author_user": event.author.person.user, "author_name": event.author.display_name[:200],
-                "author_avatar": event.author.avatar_url, "channel_language": draft.channel_language,
-                "text": event.text, "attachments": [{"name": n, "url": u} for n, u in attachments],
-                "version": 1, "created_at": now,
-            })
-            if relay_id is None:
-                return None
-            batch = await self.outbox.enqueue(session, [
-                NewDelivery(KIND, channel, {"op": "post", "message": relay_id}, reference=f"relay:{relay_id}")
-                for channel in destinations])
-            return relay_id, batch
-
-        stored = await self.outbox.writer.write(store)
+        intake = _Intake(event, draft, self.bot.clock.now())
+        stored = await self.outbox.writer.write_bulk("relay.intake", intake, self._store_many)
         if stored is None:
             return  # a repeated event
         # Committed: the adapter may acknowledge. Delivery goes on in the background.
@@ -239,6 +238,27 @@ class Relay:
         self._sources.put(relay_id, replace(draft, id=relay_id))
         if destinations:
             self.bot.spawn(self.outbox.dispatch(batch), name=f"relay-{relay_id}")
+
+    async def _store_many(self, session: AsyncSession, intakes: list[_Intake]) -> list[tuple[int, Enqueued] | None]:
+        """Store new messages and their deliveries, several in one go (three statements however
+        many): the event claims, the messages, the outbox items."""
+        claimed = await queries.claim_events(session, [
+            (i.event.channel.platform, "relay.message", i.event.event_id) for i in intakes if i.event.event_id],
+            now=intakes[0].now)
+        fresh = [i for i in intakes
+                 if not i.event.event_id or (i.event.channel.platform, "relay.message", i.event.event_id) in claimed]
+        ids = await queries.add_relay_messages(session, [i.row() for i in fresh])
+        stored: dict[int, int] = {}  # id(intake) → relay id; a message twice in one go is stored once
+        for intake in fresh:
+            relay_id = ids.pop(intake.key, None)
+            if relay_id is not None:
+                stored[id(intake)] = relay_id
+        kept = [i for i in intakes if id(i) in stored]
+        batches = await self.outbox.enqueue_many(session, [[
+            NewDelivery(KIND, channel, {"op": "post", "message": stored[id(i)]}, reference=f"relay:{stored[id(i)]}")
+            for channel in i.draft.destinations] for i in kept], ids=False)
+        by_intake = {id(i): (stored[id(i)], batch) for i, batch in zip(kept, batches, strict=True)}
+        return [by_intake.get(id(i)) for i in intakes]
 
     async def on_edited(self, event: MessageEdited) -> None:
         if event.from_bot:

@@ -66,6 +66,7 @@ T = TypeVar("T")
 Destination = ChannelRef | PersonRef
 DeliveryHandler = Callable[["Delivery"], Awaitable[None]]
 FailureHandler = Callable[[AsyncSession, "Delivery", str], Awaitable[Sequence["NewDelivery"]]]
+BulkWrite = Callable[[AsyncSession, list[Any]], Awaitable[Sequence[Any]]]
 
 NOTICE = "notice"
 """The outbox's own kind: a direct message (payload `{"text": …}`, already in the reader's language)."""
@@ -302,11 +303,22 @@ class GroupWriter:
         self.max_batch = max_batch
         self._queue: list[tuple[Callable[[AsyncSession], Awaitable[Any]], asyncio.Future[Any]]] = []
         self._ends: list[tuple[Finished, list[RecordRow], asyncio.Future[Any]]] = []
+        self._bulk: dict[str, tuple[BulkWrite, list[tuple[Any, asyncio.Future[Any]]]]] = {}
         self._task: asyncio.Task[None] | None = None
 
     @property
     def busy(self) -> bool:
-        return bool(self._queue or self._ends) or (self._task is not None and not self._task.done())
+        return bool(self._queue or self._ends or any(items for _, items in self._bulk.values())) or (
+            self._task is not None and not self._task.done())
+
+    async def write_bulk(self, name: str, item: Any, run: BulkWrite) -> Any:
+        """Like `write`, for writes that are cheaper together: the items of `name` queued at the
+        moment of a commit go to `run(session, items)` at once (which returns one result per item).
+        Bulk writes run first in their transaction (new messages before their edits)."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._bulk.setdefault(name, (run, []))[1].append((item, future))
+        self._kick()
+        return await future
 
     async def write(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
@@ -332,40 +344,55 @@ class GroupWriter:
                 await self._task
 
     async def _flush(self) -> None:
-        while self._queue or self._ends:
+        while self._queue or self._ends or any(items for _, items in self._bulk.values()):
             works, self._queue = self._queue[:self.max_batch], self._queue[self.max_batch:]
             ends, self._ends = self._ends[:self.max_batch], self._ends[self.max_batch:]
+            bulk = [(run, items) for run, items in self._bulk.values() if items]
+            self._bulk = {}
             try:
-                results, following = await self._run([w for w, _ in works], [(e, r) for e, r, _ in ends])
+                bulk_results, results, following = await self._run(
+                    [(run, [item for item, _ in items]) for run, items in bulk],
+                    [w for w, _ in works], [(e, r) for e, r, _ in ends])
             except Exception as error:
-                if len(works) + len(ends) == 1:
-                    _settle((works or ends)[0][-1], error=error)
+                futures = [f for _, items in bulk for _, f in items] + [f for _, f in works] + [f for *_, f in ends]
+                if len(futures) == 1:
+                    _settle(futures[0], error=error)
                     continue
-                log.warning("a grouped write failed; retrying its %d writes one by one", len(works) + len(ends))
+                log.warning("a grouped write failed; retrying its %d writes one by one", len(futures))
+                for run, items in bulk:
+                    for item, future in items:
+                        await self._alone(future, [(run, [item])], [], [])
                 for work, future in works:
-                    await self._alone(future, [work], [])
+                    await self._alone(future, [], [work], [])
                 for end, rows, future in ends:
-                    await self._alone(future, [], [(end, rows)])
+                    await self._alone(future, [], [], [(end, rows)])
                 continue
+            for (_, items), outcomes in zip(bulk, bulk_results, strict=True):
+                for (_, future), outcome in zip(items, outcomes, strict=True):
+                    _settle(future, result=outcome)
             for (_, future), result in zip(works, results, strict=True):
                 _settle(future, result=result)
             for (_, _, future), result in zip(ends, following, strict=True):
                 _settle(future, result=result)
 
-    async def _alone(self, future: asyncio.Future[Any], works: list[Callable[[AsyncSession], Awaitable[Any]]],
+    async def _alone(self, future: asyncio.Future[Any], bulk: list[tuple[BulkWrite, list[Any]]],
+                     works: list[Callable[[AsyncSession], Awaitable[Any]]],
                      ends: list[tuple[Finished, list[RecordRow]]]) -> None:
         try:
-            results, following = await self._run(works, ends)
+            bulk_results, results, following = await self._run(bulk, works, ends)
         except Exception as error:
             _settle(future, error=error)
         else:
-            _settle(future, result=(results or following)[0])
+            _settle(future, result=(bulk_results[0] if bulk_results else results or following)[0])
 
-    async def _run(self, works: list[Callable[[AsyncSession], Awaitable[Any]]],
-                   ends: list[tuple[Finished, list[RecordRow]]]) -> tuple[list[Any], list[ItemRow | None]]:
+    async def _run(self, bulk: list[tuple[BulkWrite, list[Any]]],
+                   works: list[Callable[[AsyncSession], Awaitable[Any]]],
+                   ends: list[tuple[Finished, list[RecordRow]]]) -> tuple[list[list[Any]], list[Any],
+                                                                          list[ItemRow | None]]:
         for attempt in range(4):
             try:
                 async with self.db.session() as session:
+                    bulk_results = [list(await run(session, items)) for run, items in bulk]
                     results = [await work(session) for work in works]
                     following: list[ItemRow | None] = []
                     if ends:
@@ -373,7 +400,7 @@ class GroupWriter:
                         nexts = await queries.finish_items(session, [end for end, _ in ends], owner=self.owner,
                                                            now=self.clock.now())
                         following = [nexts.get(end.lane_id) for end, _ in ends]
-                    return results, following
+                    return bulk_results, results, following
             except OperationalError:
                 # SQLite busy for longer than its timeout, a dropped PostgreSQL connection: brief retries.
                 if attempt == 3:
@@ -413,6 +440,7 @@ class Outbox:
         self._keys: dict[int, LaneKey] = {}
         self._buckets: dict[int, TokenBucket] = {}
         self._start_lock = asyncio.Lock()
+        self._wanted: set[int] = set()
         self._stopping = False
         self._doubtful: set[int] = set()
 
@@ -428,17 +456,30 @@ class Outbox:
 
     async def enqueue(self, session: AsyncSession, deliveries: Sequence[NewDelivery]) -> Enqueued:
         """Write items in the caller's transaction. Call `dispatch` with the result after the commit."""
+        [batch] = await self.enqueue_many(session, [deliveries])
+        return batch
+
+    async def enqueue_many(self, session: AsyncSession, groups: Sequence[Sequence[NewDelivery]], *,
+                           ids: bool = True) -> list[Enqueued]:
+        """`enqueue` for several independent groups at once (one insert): one `Enqueued` each
+        (with the items' ids unless `ids=False`, which is cheaper)."""
         now = self.bot.clock.now()
-        keys = {lane_key(d.destination) for d in deliveries}
+        keys = {lane_key(d.destination) for group in groups for d in group}
         lanes = {key: self._lane_ids[key] for key in keys if key in self._lane_ids}
         if len(lanes) < len(keys):
             lanes.update(await queries.lane_ids(session, keys - lanes.keys()))
         rows = [{"lane_id": lanes[lane_key(d.destination)], "kind": d.kind, "reference": d.reference,
                  "payload": dict(d.payload), "state": queries.PENDING, "attempts": 0,
-                 "not_before": d.not_before or now, "created_at": now, "posted": []} for d in deliveries]
-        ids = await queries.add_items(session, rows)
-        later = any(d.not_before is not None and d.not_before > now for d in deliveries)
-        return Enqueued(ids, lanes, later)
+                 "not_before": d.not_before or now, "created_at": now, "posted": []}
+                for group in groups for d in group]
+        item_ids = iter(await queries.add_items(session, rows, ids=ids))
+        batches = []
+        for group in groups:
+            group_keys = {lane_key(d.destination) for d in group}
+            batches.append(Enqueued([next(item_ids) for _ in group] if ids else [],
+                                    {key: lanes[key] for key in group_keys},
+                                    any(d.not_before is not None and d.not_before > now for d in group)))
+        return batches
 
     async def dispatch(self, batch: Enqueued) -> None:
         """Start delivering what `enqueue` wrote (its transaction committed)."""
@@ -528,15 +569,26 @@ class Outbox:
     async def _start(self, only: Sequence[int] | None) -> int:
         if self._stopping:
             return 0
+        if only is not None:
+            for lane_id in only:
+                lane = self._active.get(lane_id)
+                if lane is not None:
+                    lane.wake = True
+                else:
+                    self._wanted.add(lane_id)
+            if not self._wanted:
+                return 0
         async with self._start_lock:
             if only is not None:
+                # Lanes wanted by every dispatch that came while the previous claim ran: one claim.
                 fresh = []
-                for lane_id in only:
+                for lane_id in self._wanted:
                     lane = self._active.get(lane_id)
                     if lane is not None:
                         lane.wake = True
                     else:
                         fresh.append(lane_id)
+                self._wanted.clear()
                 if not fresh:
                     return 0
             now = self.bot.clock.now()

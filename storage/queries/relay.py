@@ -135,9 +135,13 @@ async def lane_key(session: AsyncSession, lane_id: int) -> LaneKey | None:
     return LaneKey(lane.platform, lane.workspace, lane.target) if lane else None
 
 
-async def add_items(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Insert outbox items (dicts of OutboxItem columns); their ids, in the same order."""
+async def add_items(session: AsyncSession, rows: Sequence[dict[str, Any]], *, ids: bool = True) -> list[int]:
+    """Insert outbox items (dicts of OutboxItem columns); their ids in the same order, when asked
+    (without them it is one statement: SQLite returns ordered ids only row by row)."""
     if not rows:
+        return []
+    if not ids:
+        await session.exec(insert(OutboxItem), params=list(rows))
         return []
     result = await session.exec(insert(OutboxItem).returning(ITEM.id, sort_by_parameter_order=True),
                                 params=list(rows))
@@ -441,3 +445,52 @@ async def lanes_of(session: AsyncSession, reference: str) -> list[LaneKey]:
         .join(OutboxItem, ITEM.lane_id == LANE.id)
         .where(ITEM.reference == reference, ITEM.state.in_((PENDING, DONE))))
     return [LaneKey(row[0], row[1], row[2]) for row in result]
+
+
+@dataclass(frozen=True)
+class MessageContext:
+    """What the relay needs to know about a new message, in one query."""
+
+    channels: list[Channel]
+    """Every channel of the source channel's group, the source included (none: not linked)."""
+    is_copy: bool
+    """The message is one of our own copies."""
+    is_stored: bool
+    """The message was relayed already (a replayed event)."""
+
+
+async def message_context(session: AsyncSession, platform: str, workspace: str, channel_id: str,
+                          message_id: str) -> MessageContext:
+    group = select(CHANNEL.group_id).where(CHANNEL.platform == platform, CHANNEL.workspace == workspace,
+                                           CHANNEL.channel_id == channel_id).scalar_subquery()
+    is_copy = exists().where(COPY.platform == platform, COPY.workspace == workspace, COPY.channel_id == channel_id,
+                             COPY.message_id == message_id)
+    is_stored = exists().where(MESSAGE.platform == platform, MESSAGE.workspace == workspace,
+                               MESSAGE.channel_id == channel_id, MESSAGE.message_id == message_id)
+    rows = (await _rows(session, select(Channel, is_copy.label("is_copy"), is_stored.label("is_stored"))
+                        .where(CHANNEL.group_id == group).order_by(CHANNEL.id))).all()
+    return MessageContext([row[0] for row in rows], bool(rows and rows[0][1]), bool(rows and rows[0][2]))
+
+
+async def claim_events(session: AsyncSession, events: Sequence[tuple[str, str, str]], *,
+                       now: datetime) -> set[tuple[str, str, str]]:
+    """`claim_event` for several (platform, scope, event id) at once: the ones claimed now."""
+    if not events:
+        return set()
+    statement = _insert(session, EventClaim).values(
+        [{"platform": p, "scope": scope, "event_id": e[:160], "claimed_at": now} for p, scope, e in events]
+    ).on_conflict_do_nothing(index_elements=["platform", "scope", "event_id"]).returning(
+        CLAIM.platform, CLAIM.scope, CLAIM.event_id)
+    return {(row[0], row[1], row[2]) for row in await session.exec(statement)}
+
+
+async def add_relay_messages(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> dict[tuple[str, str, str, str],
+                                                                                           int]:
+    """`add_relay_message` for several at once: (platform, workspace, channel, message) → id of
+    each one stored now (those stored before are left out)."""
+    if not rows:
+        return {}
+    statement = _insert(session, RelayMessage).values(list(rows)).on_conflict_do_nothing(
+        index_elements=["platform", "workspace", "channel_id", "message_id"]).returning(
+        MESSAGE.id, MESSAGE.platform, MESSAGE.workspace, MESSAGE.channel_id, MESSAGE.message_id)
+    return {(row[1], row[2], row[3], row[4]): int(row[0]) for row in await session.exec(statement)}
