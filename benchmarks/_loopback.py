@@ -79,6 +79,8 @@ class FakeChat:
         self.deletes = 0
         self.faults = {"429": 0, "500": 0}
         self.nonce_repeats = 0
+        self.lookups = 0
+        self.found = 0
         self._nonces: dict[str, str] = {}
         self._ids = 0
         self._runner: web.AppRunner | None = None
@@ -87,6 +89,7 @@ class FakeChat:
     async def start(self, port: int = 0) -> FakeChat:
         app = web.Application()
         app.router.add_post("/channels/{channel}/messages", self._post)
+        app.router.add_get("/channels/{channel}/messages", self._find)
         app.router.add_patch("/channels/{channel}/messages/{id}", self._edit)
         app.router.add_delete("/channels/{channel}/messages/{id}", self._delete)
         app.router.add_post("/users/{user}/messages", self._post)
@@ -130,8 +133,17 @@ class FakeChat:
         target = request.match_info.get("channel") or "@" + request.match_info["user"]
         self.posts.append({"channel": target, "id": message_id, "text": body.get("text", ""),
                            "footnote": body.get("footnote"), "thread_id": body.get("thread_id"),
-                           "username": body.get("username"), "nonce": nonce, "at": time.monotonic()})
+                           "username": body.get("username"), "key": body.get("key"), "at": time.monotonic()})
         return web.json_response({"id": message_id})
+
+    async def _find(self, request: web.Request) -> web.Response:
+        """Recent messages of a channel carrying a key (Slack: metadata in conversations.history)."""
+        await asyncio.sleep(self.latency)
+        self.lookups += 1
+        channel, key = request.match_info["channel"], request.query.get("key")
+        found = [post["id"] for post in self.posts if post["channel"] == channel and key and post["key"] == key]
+        self.found += bool(found)
+        return web.json_response({"messages": [{"id": message_id} for message_id in found]})
 
     async def _edit(self, request: web.Request) -> web.Response:
         fault = await self._answer_fault()
@@ -152,7 +164,8 @@ class FakeChat:
 
     async def _stats(self, request: web.Request) -> web.Response:
         return web.json_response({"posts": len(self.posts), "edits": self.edits, "deletes": self.deletes,
-                                  "faults": self.faults, "nonce_repeats": self.nonce_repeats})
+                                  "faults": self.faults, "nonce_repeats": self.nonce_repeats,
+                                  "lookups": self.lookups, "found": self.found})
 
 
 # ---- the adapter ---------------------------------------------------------------------------------
@@ -221,7 +234,8 @@ class LoopbackAdapter(Adapter):
     @staticmethod
     def _payload(message: Outgoing, nonce: bool) -> dict[str, Any]:
         payload: dict[str, Any] = {"text": message.text, "footnote": message.footnote, "thread_id": message.thread_id,
-                                   "username": message.post_as.name if message.post_as else None}
+                                   "username": message.post_as.name if message.post_as else None,
+                                   "key": message.delivery_key}
         if nonce and message.delivery_key:
             payload["nonce"] = message.delivery_key
             payload["enforce_nonce"] = True
@@ -234,6 +248,16 @@ class LoopbackAdapter(Adapter):
         for listener in self.post_listeners:
             listener(channel.channel, message.text)
         return str(answer["id"])
+
+    async def find_posted(self, channel: ChannelRef, delivery_key: str) -> str | None:
+        assert self._session is not None
+        try:
+            async with self._session.get(f"{self.chat_url}/channels/{channel.channel}/messages",
+                                         params={"key": delivery_key}) as response:
+                found = (await response.json()).get("messages", []) if response.status == 200 else []
+        except (aiohttp.ClientError, TimeoutError):
+            raise DeliveryError("network: lookup failed") from None  # cannot tell: try again later
+        return str(found[0]["id"]) if found else None
 
     async def edit(self, channel: ChannelRef, message_id: str, message: Outgoing) -> None:
         await self._call("PATCH", f"/channels/{channel.channel}/messages/{message_id}", self._payload(message, False))
@@ -324,7 +348,8 @@ async def serve_fakes(args: argparse.Namespace) -> None:
 
 
 async def _stats_of(chat: FakeChat) -> dict[str, Any]:
-    return {"posts": len(chat.posts), "faults": chat.faults, "nonce_repeats": chat.nonce_repeats}
+    return {"posts": len(chat.posts), "faults": chat.faults, "nonce_repeats": chat.nonce_repeats,
+            "lookups": chat.lookups, "found": chat.found}
 
 
 async def run_bot(args: argparse.Namespace) -> None:

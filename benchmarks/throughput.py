@@ -75,10 +75,19 @@ class Processes:
         """A graceful stop (SIGTERM): returns what the bot reported on its way out."""
         assert self.bot is not None and self.bot.stdout is not None
         self.bot.terminate()
-        out = self.bot.stdout.read()
-        self.bot.wait(60)
-        lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-        return lines[-1] if lines else {}
+        report: dict[str, Any] = {}
+        for line in self.bot.stdout:
+            if line.startswith("{") and "stopped" in line:
+                report = json.loads(line)
+                break
+        try:
+            self.bot.wait(30)
+        except subprocess.TimeoutExpired:
+            print("warning: the bot reported its stop but its process did not end within 30 s; killed it",
+                  file=sys.stderr)
+            self.bot.kill()
+            self.bot.wait(10)
+        return report
 
     def kill_bot(self) -> None:
         assert self.bot is not None

@@ -151,6 +151,8 @@ class Delivery:
         self._adapter = adapter
         self._unrecorded = False
         self._rows: list[RecordRow] = []
+        self._in_doubt = lane.in_doubt
+        lane.in_doubt = False
 
     @property
     def adapter(self) -> Adapter:
@@ -168,8 +170,18 @@ class Delivery:
         """Post to the channel. The new id (and `rows(id)`) are recorded before the next platform
         call, or with the item's end."""
         adapter = self.adapter
-        if message.delivery_key is None:
-            message = replace(message, delivery_key=f"icc-{self.id}-{len(self.posted)}")
+        key = message.delivery_key or f"icc-{self.id}-{len(self.posted)}"
+        message = replace(message, delivery_key=key)
+        if self._in_doubt:
+            # The process before us may have posted this and stopped before writing it down.
+            self._in_doubt = False
+            await self.settle()
+            found = await adapter.find_posted(self.channel, key)
+            if found is not None:
+                log.info("outbox item %s: post %s was made before a restart; not posting it again",
+                         self.id, key)
+                self._posted(found, rows(found) if rows else ())
+                return found
         async with self._call():
             message_id = await adapter.post(self.channel, message)
             self._posted(message_id, rows(message_id) if rows else ())
@@ -194,6 +206,7 @@ class Delivery:
         if not isinstance(self.destination, PersonRef):
             raise TypeError("this delivery goes to a channel")
         adapter = self.adapter
+        self._in_doubt = False  # a DM sent twice after a crash is a small harm; platforms offer no lookup
         async with self._call():
             message_id = await adapter.send_dm(self.destination, message)
             self._posted(message_id, ())
@@ -287,6 +300,8 @@ class _Lane:
     task: asyncio.Task[None] | None = None
     wake: bool = False
     in_flight: bool = False
+    in_doubt: bool = False
+    """Taken over from a process whose lease ran out: its first post may have been made already."""
 
 
 class GroupWriter:
@@ -441,6 +456,7 @@ class Outbox:
         self._buckets: dict[int, TokenBucket] = {}
         self._start_lock = asyncio.Lock()
         self._wanted: set[int] = set()
+        self._planned_wake: datetime | None = None
         self._stopping = False
         self._doubtful: set[int] = set()
 
@@ -594,10 +610,14 @@ class Outbox:
             now = self.bot.clock.now()
             exclude = list(self._active)
 
+            taken_over: set[int] = set()
+
             async def claim(session: AsyncSession) -> dict[int, ItemRow | None]:
+                taken_over.clear()
                 firsts = await queries.claim_lanes(
                     session, owner=self.owner, now=now, lease=self.lease, platforms=self.platforms,
-                    only=fresh if only is not None else None, exclude=exclude, limit=self.claim_batch)
+                    only=fresh if only is not None else None, exclude=exclude, limit=self.claim_batch,
+                    taken_over=taken_over)
                 for lane_id in firsts:
                     if lane_id not in self._keys and (key := await queries.lane_key(session, lane_id)) is not None:
                         self._keys[lane_id] = key
@@ -607,7 +627,7 @@ class Outbox:
             firsts = await self.writer.write(claim)
             for lane_id, first in firsts.items():
                 key = self._keys[lane_id]
-                lane = _Lane(lane_id, key, destination_of(key), now + self.lease)
+                lane = _Lane(lane_id, key, destination_of(key), now + self.lease, in_doubt=lane_id in taken_over)
                 self._active[lane_id] = lane
                 lane.task = self.bot.spawn(self._work(lane, first), name=f"outbox-lane-{lane_id}")
             return len(firsts)
@@ -717,7 +737,7 @@ class Outbox:
             await queries.release_lane(session, lane.id, owner=self.owner, blocked_until=until)
 
         await self.writer.write(write)
-        self._wake_job()
+        self._wake_job(until)
         return _BLOCKED
 
     def _backoff(self, attempt: int) -> float:
@@ -745,7 +765,12 @@ class Outbox:
             bucket = self._buckets[lane.id] = TokenBucket(rate, burst)
         return bucket
 
-    def _wake_job(self) -> None:
+    def _wake_job(self, at: datetime | None = None) -> None:
+        """Have the job wake by `at` (a retry's time); one plan for many retries due together."""
+        now = self.bot.clock.now()
+        if at is not None and self._planned_wake is not None and now < self._planned_wake <= at:
+            return
+        self._planned_wake = at
         if any(job.name == JOB_NAME for job in self.bot.scheduler.jobs):
             self.bot.scheduler.wake(JOB_NAME)
 

@@ -163,14 +163,16 @@ def _lane_free(owner: str, now: datetime) -> Any:
 
 async def claim_lanes(session: AsyncSession, *, owner: str, now: datetime, lease: timedelta,
                       platforms: Sequence[str], only: Sequence[int] | None = None,
-                      exclude: Iterable[int] = (), limit: int = 200) -> dict[int, ItemRow | None]:
+                      exclude: Iterable[int] = (), limit: int = 200,
+                      taken_over: set[int] | None = None) -> dict[int, ItemRow | None]:
     """Take the lease of lanes that have an item due now and nobody else delivering, and return
     each lane taken with its first due item. `only` restricts the candidates (the lanes just
-    written to); `exclude` are lanes this process is delivering already."""
+    written to); `exclude` are lanes this process is delivering already. Lanes whose lease was
+    another process's (it ran out) are added to `taken_over`."""
     if not platforms:
         return {}
     has_due = exists().where(ITEM.lane_id == LANE.id, _due_items(now))
-    candidates = select(LANE.id).where(
+    candidates = select(LANE.id, LANE.claimed_by).where(
         LANE.platform.in_(list(platforms)), _lane_free(owner, now),
         or_(LANE.blocked_until.is_(None), LANE.blocked_until <= now), has_due,
     ).order_by(LANE.id).limit(limit)
@@ -182,13 +184,17 @@ async def claim_lanes(session: AsyncSession, *, owner: str, now: datetime, lease
     if _is_postgres(session):
         # Lanes another process is claiming right now are skipped, not waited for.
         candidates = candidates.with_for_update(skip_locked=True, of=LANE.id.table)
-    ids = [row[0] for row in await _rows(session, candidates)]
+    found = list(await _rows(session, candidates))
+    ids = [row[0] for row in found]
     if not ids:
         return {}
+    previous = {row[0]: row[1] for row in found}
     claimed = await session.exec(
         update(OutboxLane).where(LANE.id.in_(ids), _lane_free(owner, now))
         .values(claimed_by=owner, claimed_until=now + lease).returning(LANE.id))
     taken = [row[0] for row in claimed]
+    if taken_over is not None:
+        taken_over.update(lane_id for lane_id in taken if previous.get(lane_id) not in (None, owner))
     firsts = await first_due_items(session, taken, now)
     return {lane_id: firsts.get(lane_id) for lane_id in taken}
 
