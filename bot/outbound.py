@@ -92,6 +92,9 @@ class Outgoing:
     original: str | None = None
     """The untranslated text, reachable from the copy (Slack context block, Discord spoiler)."""
     kind: Literal["bot", "relay", "broadcast", "reminder"] = "bot"
+    delivery_key: str | None = None
+    """Stable across retries of the same post (set by the outbox, at most 25 characters): an
+    adapter whose platform can deduplicate uses it (Discord: `nonce` with `enforce_nonce`)."""
 
 
 class DeliveryError(Exception):
@@ -154,6 +157,13 @@ class Adapter(ABC):
 
     async def fetch_message_text(self, channel: ChannelRef, message_id: str) -> str | None:
         """The text (neutral markup) of a message the core did not store, or None if unknown."""
+        return None
+
+    async def find_posted(self, channel: ChannelRef, delivery_key: str) -> str | None:
+        """The id of a message this bot posted in `channel` with `Outgoing.delivery_key`, or None
+        when there is none or the platform cannot tell. Asked only when an earlier process may
+        have posted it and stopped before recording it (Slack: the key travels in the message's
+        metadata and is found in the channel's recent history)."""
         return None
 
     def parse_mention(self, word: str) -> str | None:

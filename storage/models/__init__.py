@@ -21,5 +21,20 @@ from storage.models.registry import (  # noqa: E402
     Person,
     RoleGrant,
 )
+from storage.models.relay import (  # noqa: E402
+    EventClaim,
+    OutboxItem,
+    OutboxLane,
+    RelayCopy,
+    RelayMessage,
+)
+from storage.models.translation import (  # noqa: E402
+    DeepLGlossary,
+    FlagTranslation,
+    TranslationCacheEntry,
+    TranslationUsage,
+)
 
-__all__ = ["Channel", "City", "Group", "GroupCity", "Network", "Person", "RoleGrant", "SQLModel"]
+__all__ = ["Channel", "City", "DeepLGlossary", "EventClaim", "FlagTranslation", "Group", "GroupCity", "Network",
+           "OutboxItem", "OutboxLane", "Person", "RelayCopy", "RelayMessage", "RoleGrant", "SQLModel",
+           "TranslationCacheEntry", "TranslationUsage"]

@@ -19,10 +19,18 @@ The "translation" is deterministic and recognisable: ``"[FR] " + text`` for targ
 (``[EN-GB] `` for EN-GB...). Only a prefix is added, so XML tags, ``ignore_tags`` content,
 mentions and links stay intact; glossary entries are substituted word-for-word. Text whose
 source language equals the target's comes back unchanged, and is still billed.
+
+Standalone, for a manual console demo (Ctrl-C stops it)::
+
+    python -m tests.fakes.fake_deepl --port 8090
+    DEEPL_AUTH_KEY=test-key:fx DEEPL_SERVER_URL=http://127.0.0.1:8090 icc-bot console
 """
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import contextlib
 import datetime
 import re
 import uuid
@@ -324,3 +332,44 @@ def _glossary_entries(glossary: dict[str, Any], source: str | None, target: str)
         if source and d["source_lang"] == source.lower() and d["target_lang"] == target.split("-")[0].lower():
             return dict(d["entries"])
     return {}
+
+
+class _ChattyFakeDeepL(FakeDeepL):
+    """The standalone server: one line per translation request, so a demo shows what DeepL got."""
+
+    async def _translate(self, request: web.Request) -> web.Response:
+        response = await super()._translate(request)
+        body = record_of(request).body
+        body = body if isinstance(body, dict) else {}
+        texts = _as_list(body.get("text"))
+        source = body.get("source_lang") or "auto"
+        print(f"translate {source} → {body.get('target_lang')}: {len(texts)} text(s), "
+              f"{sum(len(t) for t in texts)} characters → {response.status}; billed so far: {self.billed_characters}",
+              flush=True)
+        return response
+
+
+async def _serve(port: int, key: str, limit: int) -> None:
+    fake = _ChattyFakeDeepL(key, character_limit=limit)
+    await fake.start(port)
+    print(f"Fake DeepL listening on {fake.url} (key {key}, {limit} characters a month). In another terminal:\n"
+          f"  DEEPL_AUTH_KEY={key} DEEPL_SERVER_URL={fake.url} icc-bot console", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await fake.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m tests.fakes.fake_deepl",
+                                     description="Run the fake DeepL API on 127.0.0.1 for a manual console demo.")
+    parser.add_argument("--port", type=int, default=8090)
+    parser.add_argument("--key", default="test-key:fx", help="the DEEPL_AUTH_KEY it accepts")
+    parser.add_argument("--limit", type=int, default=500_000, help="characters before it answers 456")
+    args = parser.parse_args(argv)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(args.port, args.key, args.limit))
+
+
+if __name__ == "__main__":
+    main()
