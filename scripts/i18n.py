@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import sys
 from pathlib import Path
 
@@ -49,7 +50,9 @@ def update(template: Catalog) -> None:
         path = catalog_path(locale)
         with path.open("rb") as handle:
             catalog = read_po(handle, locale=locale, domain=DOMAIN)
-        catalog.update(template, no_fuzzy_matching=True)
+        # A copy: `update` adopts the template's new Message objects, and filling English below
+        # must not fill the next locale's new entries too.
+        catalog.update(copy.deepcopy(template), no_fuzzy_matching=True)
         if locale == "en":
             for message in catalog:
                 if message.id and not _translated(message.string):
