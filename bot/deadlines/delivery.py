@@ -148,16 +148,22 @@ class OutcomeRecorder(Generic[Claimable]):
             if mine.done():
                 return  # an earlier flush wrote it
             batch, self._queue = self._queue, []
+            # Rows that set the same columns go in one executemany statement.
+            shapes: dict[tuple[str, ...], list[tuple[int, dict[str, Any], asyncio.Future[bool]]]] = defaultdict(list)
+            for entry in batch:
+                shapes[tuple(sorted(entry[1]))].append(entry)
             try:
                 async with self.bot.db.session() as session:
-                    written = [await queries.finish(session, self.model, row_id, self.token, values)
-                               for row_id, values, _done in batch]
+                    held = [await queries.finish_many(session, self.model, self.token,
+                                                      [(row_id, values) for row_id, values, _done in group])
+                            for group in shapes.values()]
             except Exception as error:
                 for _row_id, _values, done in batch:
                     done.set_exception(error)
                 return
-            for (_row_id, _values, done), ok in zip(batch, written, strict=True):
-                done.set_result(ok)
+            for group, written in zip(shapes.values(), held, strict=True):
+                for _row_id, _values, done in group:
+                    done.set_result(written == len(group))
 
 
 class Pacer:

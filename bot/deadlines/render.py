@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from babel.dates import format_date
@@ -123,15 +123,22 @@ async def render_reminders(localizer: Localizer, language: str, items: list[tupl
         await localizer.prepare(language, [text for deadline, *_rest in items
                                            for text in (deadline.title, deadline.description)],
                                 source=None, fallback=fallback)
+    reader = locale or DEFAULT_LOCALE
+    bodies: dict[tuple[int, int], str] = {}   # the same words for every city: rendered once
+    labels = [render(button.label, reader) for button in reminder_buttons(0, 0)]
+    late_note = render(LATE_NOTE, reader)
     english: list[tuple[str, tuple[Button, ...], str | None]] = []
     for deadline, city_id, days_left, late in items:
         assert deadline.id is not None
-        reader = locale or DEFAULT_LOCALE
-        title = localizer.get(language, deadline.title, source=None) if locale else deadline.title
-        description = localizer.get(language, deadline.description, source=None) if locale else deadline.description
-        text = render(reminder_body(deadline, title, description, days_left, reader), reader)
-        buttons = tuple(button.rendered(reader) for button in reminder_buttons(deadline.id, city_id))
-        english.append((text, buttons, render(LATE_NOTE, reader) if late else None))
+        key = (deadline.id, days_left)
+        if key not in bodies:
+            title = localizer.get(language, deadline.title, source=None) if locale else deadline.title
+            description = localizer.get(language, deadline.description, source=None) if locale \
+                else deadline.description
+            bodies[key] = render(reminder_body(deadline, title, description, days_left, reader), reader)
+        buttons = tuple(replace(button, label=label)
+                        for button, label in zip(reminder_buttons(deadline.id, city_id), labels, strict=True))
+        english.append((bodies[key], buttons, late_note if late else None))
     if locale is not None:
         return [Rendered(text, buttons, note) for text, buttons, note in english]
     # The body may quote the ICC team's words in any language: DeepL detects the source.

@@ -189,8 +189,10 @@ async def _create(ix: Interaction, fields: DeadlineFields) -> Message:
             raise UsageError(_("No city is loaded yet: an administrator runs `icc-bot seed` first."))
         deadline = await actions.create_deadline(session, fields, audience, now=now, created_by_id=ix.person_id)
         assert deadline.id is not None
-        first = min((row.due_at for row in await queries.reminders_of(session, deadline.id)
-                     if row.state == "pending"), default=None)
+        zones = {city.id: city.timezone for city in audience.cities}
+        # The first day a city is reminded, in its own calendar.
+        first = min((local_date(row.due_at, zones[row.city_id]) for row in
+                     await queries.reminders_of(session, deadline.id) if row.state == "pending"), default=None)
         unreachable = await _unreachable(session, [city.id for city in audience.cities if city.id is not None])
     lines: list[Text] = [
         _("Deadline #{id} created: **{title}**, due {date}, for {audience}.", id=deadline.id, title=deadline.title,
@@ -201,7 +203,7 @@ async def _create(ix: Interaction, fields: DeadlineFields) -> Message:
         lines.append(_("It repeats {when}: the next occurrence is created when this one is over.",
                        when=repeat_label(deadline.repeat)))
     if first is not None:
-        lines.append(_("The first reminders go out on {date}.", date=format_day(local_date(first, "UTC"), ix.locale)))
+        lines.append(_("The first reminders go out on {date}.", date=format_day(first, ix.locale)))
     if unreachable:
         lines.append(_n("⚠️ {count} city has no channel and no coordinator yet, so no reminder can reach it: {names}.",
                         "⚠️ {count} cities have no channel and no coordinator yet, so no reminder can reach them: "

@@ -66,7 +66,8 @@ class Reminder(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    deadline_id: int = Field(foreign_key="deadline.id", index=True)
+    deadline_id: int = Field(foreign_key="deadline.id")
+    """Indexed by the unique key, which it leads."""
     city_id: int = Field(foreign_key="city.id")
     round: int = 0
     step: int

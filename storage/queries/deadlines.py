@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import func, insert, or_, update
+from sqlalchemy import bindparam, func, insert, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -160,10 +160,12 @@ async def latest_planned_steps(session: AsyncSession, keys: Iterable[tuple[int, 
     if not wanted:
         return {}
     deadline_ids = sorted({key[0] for key in wanted})
+    city_ids = sorted({key[1] for key in wanted})
+    # (deadline_id, city_id) lead the unique index: only these cities' rows are read.
     result = await session.exec(
         select(Reminder.deadline_id, Reminder.city_id, Reminder.round, func.max(Reminder.step))
-        .where(col(Reminder.deadline_id).in_(deadline_ids), col(Reminder.planned_at) <= now,
-               Reminder.state != "dropped")
+        .where(col(Reminder.deadline_id).in_(deadline_ids), col(Reminder.city_id).in_(city_ids),
+               col(Reminder.planned_at) <= now, Reminder.state != "dropped")
         .group_by(col(Reminder.deadline_id), col(Reminder.city_id), col(Reminder.round)))
     return {(d, c, r): step for d, c, r, step in result if (d, c, r) in wanted}
 
@@ -199,6 +201,21 @@ async def finish(session: AsyncSession, model: type[Claimable], row_id: int, tok
     result = await session.exec(update(model).where(col(model.id) == row_id, col(model.claim_token) == token)
                                    .values(lease_until=None, claim_token=None, **values))
     return bool(result.rowcount)
+
+
+async def finish_many(session: AsyncSession, model: type[Claimable], token: str,
+                      outcomes: Sequence[tuple[int, dict[str, Any]]]) -> int:
+    """`finish` for many rows that get the same columns, as one executemany statement.
+    Returns how many rows this worker still held."""
+    if not outcomes:
+        return 0
+    table = model.__table__  # type: ignore[attr-defined]
+    columns = sorted(outcomes[0][1])
+    statement = (update(table).where(table.c.id == bindparam("row_id"), table.c.claim_token == token)
+                 .values(lease_until=None, claim_token=None, **{name: bindparam(f"new_{name}") for name in columns}))
+    params = [{"row_id": row_id, **{f"new_{name}": values[name] for name in columns}} for row_id, values in outcomes]
+    result = await session.exec(statement, params=params)
+    return int(result.rowcount or 0)
 
 
 async def next_pending(session: AsyncSession, model: type[Claimable], wall: datetime,

@@ -10,11 +10,11 @@ from datetime import datetime
 from sqlmodel import col, select
 
 from bot.core import Bot
+from bot.events import ChannelRef
 from bot.outbound import DeliveryError, Outgoing
 from bot.platforms.console import ConsoleAdapter
 from bot.translation import NotTranslated, Translation
 from storage.models import Deadline, Reminder
-from bot.events import ChannelRef
 
 
 def posts_in(entries: list[str], channel: str) -> list[str]:

@@ -111,7 +111,6 @@ def upgrade() -> None:
     sa.UniqueConstraint('deadline_id', 'city_id', 'round', 'step', name=op.f('uq_reminder_deadline_id_city_id_round_step'))
     )
     with op.batch_alter_table('reminder', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_reminder_deadline_id'), ['deadline_id'], unique=False)
         batch_op.create_index('ix_reminder_state_due_at', ['state', 'due_at'], unique=False)
 
 
@@ -119,7 +118,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('reminder', schema=None) as batch_op:
         batch_op.drop_index('ix_reminder_state_due_at')
-        batch_op.drop_index(batch_op.f('ix_reminder_deadline_id'))
 
     op.drop_table('reminder')
     with op.batch_alter_table('deadline_city', schema=None) as batch_op:
