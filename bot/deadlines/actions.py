@@ -263,7 +263,3 @@ async def create_next_occurrence(session: AsyncSession, deadline: Deadline, *, n
     # Unique on previous_id: if another process creates it at the same moment, one commit fails.
     return await create_deadline(session, fields, audience, now=now, created_by_id=deadline.created_by_id,
                                  previous_id=deadline.id, repeat_day=deadline.repeat_day)
-
-
-def all_answered(entries: Sequence[DeadlineCity]) -> bool:
-    return bool(entries) and all(entry.done_at is not None for entry in entries)

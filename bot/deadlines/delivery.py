@@ -27,8 +27,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock, SystemClock
-from bot.core import Bot, channel_label, channel_ref
-from bot.deadlines.planning import local_date
+from bot.core import Bot, channel_ref
+from bot.deadlines.actions import remind_time
+from bot.deadlines.planning import local_date, local_instant, step_day
 from bot.deadlines.render import Localizer, Rendered, render_reminders
 from bot.events import ChannelRef, PersonRef
 from bot.outbound import Button, DeliveryError, Outgoing
@@ -65,17 +66,15 @@ class Destination:
     ref: ChannelRef | PersonRef
     language: str
     fallback: str | None
-    label: str
 
 
-def destinations_of(bot: Bot, city: City, channel: Channel | None, coordinators: Sequence[Person]) -> list[Destination]:
+def destinations_of(city: City, channel: Channel | None, coordinators: Sequence[Person]) -> list[Destination]:
     """Where a city's reminders go: its channel or its coordinators by DM, as the city chose,
     and the other one when the chosen one does not exist."""
     by_channel = [Destination(f"channel:{channel.id}", channel_ref(channel), channel.language,
-                              channel.fallback_language, channel_label(bot, channel))] if channel else []
+                              channel.fallback_language)] if channel else []
     by_dm = [Destination(f"person:{person.id}", PersonRef(person.platform, person.workspace, person.user_id),
-                         person.language or city.language, None, f"@{person.display_name or person.user_id}")
-             for person in coordinators]
+                         person.language or city.language, None) for person in coordinators]
     if city.reminders_to == "dm":
         return by_dm or by_channel
     return by_channel or by_dm
@@ -258,8 +257,15 @@ class ReminderDelivery:
             return {"state": "dropped", "note": "done"}
         if context.latest.get((row.deadline_id, row.city_id, row.round), row.step) > row.step:
             return {"state": "skipped", "note": "superseded"}
+        if row.due_at == row.planned_at:
+            # The city moved to a later time zone since planning (`/icc city set timezone=`): its
+            # 09:30 is still to come. (Moved earlier, the reminder simply goes out now.)
+            expected = local_instant(step_day(deadline.due_date, row.step, city.timezone), remind_time(deadline),
+                                     city.timezone)
+            if expected > now:
+                return {"state": "pending", "planned_at": expected, "due_at": expected, "note": ""}
         reached = [key for key in row.sent_to.split(",") if key]
-        targets = [d for d in destinations_of(self.bot, city, context.channels.get(city.id),
+        targets = [d for d in destinations_of(city, context.channels.get(city.id),
                                               context.coordinators.get(city.id, [])) if d.key not in reached]
         if not targets and not reached:
             return {"state": "undeliverable", "note": UNDELIVERABLE}

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from bot.clock import Clock, SystemClock
-from bot.core import Bot, channel_label, channel_ref
+from bot.core import Bot, channel_ref
 from bot.deadlines.delivery import LEASE, MAX_ATTEMPTS, Destination, OutcomeRecorder, Pacer, post_to, retry_delay
 from bot.deadlines.render import Localizer
 from bot.events import PersonRef
@@ -162,12 +162,12 @@ class NoticeDelivery:
             if channel_ids:
                 for channel in await session.exec(select(Channel).where(col(Channel.id).in_(channel_ids))):
                     key = f"channel:{channel.id}"
-                    found[key] = (Destination(key, channel_ref(channel), channel.language, channel.fallback_language,
-                                              channel_label(self.bot, channel)), None)
+                    found[key] = (Destination(key, channel_ref(channel), channel.language, channel.fallback_language),
+                                  None)
             if person_ids:
                 for person in await session.exec(select(Person).where(col(Person.id).in_(person_ids))):
                     key = f"person:{person.id}"
                     ref = PersonRef(person.platform, person.workspace, person.user_id)
-                    found[key] = (Destination(key, ref, person.language or person.platform_locale or "en", None,
-                                              f"@{person.display_name}"), person)
+                    found[key] = (Destination(key, ref, person.language or person.platform_locale or "en", None),
+                                  person)
         return found

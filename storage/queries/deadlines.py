@@ -195,14 +195,6 @@ async def claim(session: AsyncSession, model: type[Claimable], *, now: datetime,
     return list(result)
 
 
-async def finish(session: AsyncSession, model: type[Claimable], row_id: int, token: str,
-                 values: dict[str, Any]) -> bool:
-    """Record a claimed row's outcome, if this worker still holds it."""
-    result = await session.exec(update(model).where(col(model.id) == row_id, col(model.claim_token) == token)
-                                   .values(lease_until=None, claim_token=None, **values))
-    return bool(result.rowcount)
-
-
 async def finish_many(session: AsyncSession, model: type[Claimable], token: str,
                       outcomes: Sequence[tuple[int, dict[str, Any]]]) -> int:
     """`finish` for many rows that get the same columns, as one executemany statement.
@@ -243,12 +235,6 @@ async def create_batch(session: AsyncSession, kind: str, key: str, targets: Sequ
         await session.exec(insert(Notice), params=[
             {"kind": kind, "key": key, "target": target, "due_at": due_at, "state": PENDING, "note": "",
              "attempts": 0, "message_ids": ""} for target in targets])
-
-
-async def notices(session: AsyncSession, kind: str, key: str) -> list[Notice]:
-    result = await session.exec(select(Notice).where(Notice.kind == kind, Notice.key == key)
-                                .order_by(col(Notice.id)))
-    return list(result)
 
 
 # ---- whom to reach ------------------------------------------------------------------------------

@@ -11,11 +11,12 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.outbound import DeliveryError
 from bot.translation import Translator
-from storage.models import Reminder
+from storage.models import Channel, City, Network, Reminder
+from storage.queries import registry
 from tests.deadlines.helpers import (
     DownTranslator,
     FailingAdapter,
@@ -216,16 +217,21 @@ async def test_two_bots_on_one_postgresql_send_each_reminder_exactly_once(
     one = await ConsoleHarness.start(url)
     two = await ConsoleHarness.start(url)
     try:
-        for city in ("Bilbao", "Getxo", "Sabadell", "Porto", "Braga", "Genova", "Bari", "Oslo", "Bergen"):
-            await one.say(f"@alice #{city.lower()} /icc city set city={city} channel=here")
-        await one.say('@alice #x /icc deadline add title="Survey A" due=2027-01-29 audience=all',
+        async with one.bot.db.session() as session:   # every Italian and Spanish city gets its channel
+            for city in await session.exec(select(City).where(col(City.network_id).in_(
+                    select(Network.id).where(col(Network.slug).in_(["citta-del-dialogo", "reci"]))))):
+                if await registry.city_channel(session, city.id or 0) is None:
+                    session.add(Channel(platform="console", workspace="local", channel_id=f"city-{city.id}",
+                                        language=city.language, city_id=city.id))
+        # Many cities share a time zone: many rows fall due at the same instants, for both bots.
+        await one.say('@alice #x /icc deadline add title="Survey A" due=2027-01-29 audience=network:citta-del-dialogo',
                       '@alice #x /icc deadline add title="Survey B" due=2027-02-03 audience=network:reci',
                       '@alice #x /icc deadline add title="Survey C" due=2027-01-21 audience=group:mediterranean')
         one.new_entries()
         planned = Counter(row.state for row in await reminders(one.bot))
         instant, end = one.clock.now(), at("2027-02-15T00:00Z")
-        while instant < end:   # both bots move through the same six-hour steps, racing within each
-            instant += timedelta(hours=6)
+        while instant < end:   # both bots move through the same half-days, racing within each
+            instant += timedelta(hours=12)
             await asyncio.gather(one.bot.scheduler.advance_to(instant, one.clock, settle=one.bot.wait_idle),
                                  two.bot.scheduler.advance_to(instant, two.clock, settle=two.bot.wait_idle))
 
@@ -244,3 +250,11 @@ async def test_two_bots_on_one_postgresql_send_each_reminder_exactly_once(
     finally:
         await one.stop()
         await two.stop()
+
+
+async def test_a_city_that_changes_time_zone_is_reminded_at_its_new_0930(sqlite_console: ConsoleHarness) -> None:
+    h = sqlite_console
+    await h.say('@alice #x /icc deadline add title="Survey" due=2027-01-29 audience=cities:Lyon',
+                "@alice #x /icc city set city=Lyon timezone=America/Toronto")   # planned for Paris
+    assert posts_in(await h.say("!clock 2027-01-15T14:29Z"), "lyon") == []   # 09:29 in Toronto
+    assert len(posts_in(await h.say("!clock 2027-01-15T14:31Z"), "lyon")) == 1

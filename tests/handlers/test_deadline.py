@@ -11,6 +11,7 @@ from tests.deadlines.helpers import deadlines, posts_in, reminder_states, remind
 from tests.harness import ConsoleHarness
 
 ADD = '@alice #lobby /icc deadline add title="Annual survey 2027" due=2027-01-29 audience=network:international'
+ADD_TWO = '@alice #lobby /icc deadline add title="Annual survey 2027" due=2027-01-29 audience=cities:Lyon,Erlangen'
 
 
 async def test_the_icc_team_chases_a_network_until_cities_answer(console: ConsoleHarness) -> None:
@@ -42,7 +43,7 @@ async def test_the_icc_team_chases_a_network_until_cities_answer(console: Consol
 
 async def test_done_by_command_and_snooze(sqlite_console: ConsoleHarness) -> None:
     console = sqlite_console
-    await console.say(ADD, "!clock +5d")   # Saturday 16 January: the first reminder went out yesterday
+    await console.say(ADD_TWO, "!clock +5d")   # Saturday 16 January: the first reminder went out yesterday
     answer = await console.reply("@jonas #erlangen /icc deadline snooze 1 1w")
     # A week from Saturday is a Saturday: the reminder due on Friday 22 waits for Monday 25.
     assert "💤" in answer and "Monday, 25 January 2027, 09:30 (Europe/Berlin)" in answer
@@ -61,7 +62,7 @@ async def test_done_by_command_and_snooze(sqlite_console: ConsoleHarness) -> Non
 
 async def test_reopen_plans_the_remaining_reminders_again(sqlite_console: ConsoleHarness) -> None:
     console = sqlite_console
-    await console.say(ADD, "!clock +5d", "@jonas #erlangen /icc deadline done 1")
+    await console.say(ADD_TWO, "!clock +5d", "@jonas #erlangen /icc deadline done 1")
     reopened = await console.reply("@jonas #erlangen /icc deadline reopen 1")
     assert "Erlangen is asked again" in reopened and "Friday, 22 January 2027, 09:30" in reopened
     assert len(posts_in(await console.say("!clock +25d"), "erlangen")) == 5
@@ -69,7 +70,7 @@ async def test_reopen_plans_the_remaining_reminders_again(sqlite_console: Consol
 
 async def test_only_coordinators_of_the_city_or_the_icc_team_answer(sqlite_console: ConsoleHarness) -> None:
     console = sqlite_console
-    await console.say(ADD, "!clock +5d")
+    await console.say(ADD_TWO, "!clock +5d")
     refused = await console.reply("@olena #lyon !press ^ 1")   # Odesa's coordinator, in Lyon's channel
     assert "Seuls un·e coordinateur·rice de Lyon ou l'équipe ICC peuvent répondre à ce rappel." in refused
     assert "Only a coordinator of that city or the ICC team" in await console.reply(
