@@ -129,7 +129,7 @@ class Bot:
             self.scheduler.start()
 
     async def stop(self) -> None:
-        self.scheduler.shutdown()
+        await self.scheduler.stop()
         for hook in reversed(self._stop_hooks):
             try:
                 await hook()

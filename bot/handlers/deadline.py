@@ -45,8 +45,7 @@ EDIT_FORM = "deadline.edit"
 def _field_params() -> tuple[Param, ...]:
     return (Param("title", _("what is due, at most {max} characters", max=MAX_TITLE)),
             Param("due", _("the due date, YYYY-MM-DD")),
-            Param("audience", _("all, network:<network>, group:<group> or cities:<city>,<city>"),
-                  complete="network"),
+            Param("audience", _("all, network:<network>, group:<group> or cities:<city>,<city>")),
             Param("description", _("what to send and how, at most {max} characters", max=MAX_DESCRIPTION)),
             Param("link", _("a link to the form or the page")),
             Param("repeat", _("yearly, every-<n>-months, or none")),
@@ -81,7 +80,7 @@ def setup(bot: Bot) -> None:
             usage="/icc deadline reopen <id> [city=<city>]", city_param="city", params=(deadline_id, city))(reopen)
     command("deadline", "snooze", summary=_("Put off your city's next reminder by a day, three days or a week."),
             usage="/icc deadline snooze <id> 1d|3d|1w [city=<city>]", city_param="city",
-            params=(deadline_id, Param("for", _("1d, 3d or 1w"), positional=True, required=True,
+            params=(deadline_id, Param("duration", _("1d, 3d or 1w"), positional=True, required=True,
                                        choices=tuple(SNOOZES)), city))(snooze)
     command("deadline", "status", summary=_("Who has answered a deadline and who has not, per network."),
             usage="/icc deadline status <id> [format=text|csv]",
@@ -421,7 +420,7 @@ async def done(ctx: CommandContext) -> None:
 async def snooze(ctx: CommandContext) -> None:
     async with ctx.bot.db.session() as session:
         city = await _city_of(ctx, session, ctx.text_arg("city"))
-    await ctx.reply(await _snooze(ctx, _id(ctx), city, ctx.text_arg("for")))
+    await ctx.reply(await _snooze(ctx, _id(ctx), city, ctx.text_arg("duration")))
 
 
 async def reopen(ctx: CommandContext) -> None:
