@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from bot.core import Bot
 from bot.deadlines.notices import NoticeTarget
 from bot.deadlines.planning import local_date, local_instant
-from bot.deadlines.render import Localizer, format_day
+from bot.deadlines.render import Localizer, format_day, name_list, relative_day
 from bot.deadlines.status import CityStatus, load_status
 from bot.i18n import Message, Text, _, _n, join_lines, render, resolve_locale
 from storage.models import Deadline, Person
@@ -54,9 +54,7 @@ async def recipients(bot: Bot) -> list[Person]:
 
 
 def _late_names(statuses: Sequence[CityStatus]) -> str:
-    names = [s.city.name for s in statuses]
-    shown = ", ".join(names[:MAX_LATE_NAMES])
-    return shown if len(names) <= MAX_LATE_NAMES else f"{shown} (+{len(names) - MAX_LATE_NAMES})"
+    return name_list([s.city.name for s in statuses], MAX_LATE_NAMES)
 
 
 class DigestComposer:
@@ -82,8 +80,7 @@ class DigestComposer:
         for deadline, statuses in found:
             done = sum(1 for s in statuses if s.done)
             days = (deadline.due_date - today).days
-            when = (_n("in {count} day", "in {count} days", days) if days > 0 else _("today") if days == 0
-                    else _n("{count} day ago", "{count} days ago", -days))
+            when = relative_day(days)
             lines.append(_("• #{id} {title}: due {date} ({when}); {done} of {total} answered.", id=deadline.id,
                            title=deadline.title, date=format_day(deadline.due_date, locale), when=when, done=done,
                            total=len(statuses)))

@@ -10,7 +10,7 @@ text goes out as it is: a reminder is never held back for want of a translation.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -46,6 +46,21 @@ def format_day(day: date, locale: str) -> str:
         return format_date(day, format="full", locale=babel_locale(locale))
     except Exception:  # an odd locale code must not cost a reminder
         return format_date(day, format="full", locale=babel_locale(DEFAULT_LOCALE))
+
+
+def name_list(names: Sequence[str], limit: int) -> str:
+    """`A, B, C (+12)`: at most `limit` names, then how many more."""
+    shown = ", ".join(names[:limit])
+    return shown if len(names) <= limit else f"{shown} (+{len(names) - limit})"
+
+
+def relative_day(days: int) -> Message:
+    """`in 3 days`, `today`, `2 days ago`."""
+    if days > 0:
+        return _n("in {count} day", "in {count} days", days)
+    if days == 0:
+        return _("today")
+    return _n("{count} day ago", "{count} days ago", -days)
 
 
 def headline(title: str, days_left: int, due: str) -> Message:

@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.deadlines.audience import audience_label
 from bot.deadlines.delivery import UNDELIVERABLE
-from bot.deadlines.render import babel_locale, format_day
+from bot.deadlines.render import babel_locale, format_day, name_list
 from bot.i18n import Message, Text, _, join_lines
 from storage.models import City, Deadline, DeadlineCity, Reminder
 from storage.queries import deadlines as queries
@@ -73,11 +73,6 @@ async def load_status(session: AsyncSession, deadline: Deadline) -> list[CitySta
     return found
 
 
-def _names(names: list[str]) -> str:
-    shown = ", ".join(names[:MAX_NAMES])
-    return shown if len(names) <= MAX_NAMES else f"{shown} (+{len(names) - MAX_NAMES})"
-
-
 def short_day(instant: datetime, locale: str) -> str:
     return format_date(instant.date(), format="d MMM", locale=babel_locale(locale))
 
@@ -101,17 +96,18 @@ def status_message(deadline: Deadline, statuses: list[CityStatus], locale: str) 
         unreachable = [s for s in members if not s.done and s.problem is not None]
         lines.append(_("**{network}**: {done}/{total} answered", network=network, done=len(done), total=len(members)))
         if done:
-            lines.append(_("✅ Answered: {names}", names=_names([
+            lines.append(_("✅ Answered: {names}", names=name_list([
                 f"{s.city.name} ({s.done_by or '?'}, {short_day(s.entry.done_at, locale)})" if s.entry.done_at
-                else s.city.name for s in done])))
+                else s.city.name for s in done], MAX_NAMES)))
         if waiting:
-            lines.append(_("⏳ Not yet: {names}", names=_names([_waiting_name(s, locale) for s in waiting])))
+            lines.append(_("⏳ Not yet: {names}", names=name_list([_waiting_name(s, locale) for s in waiting],
+                                                                 MAX_NAMES)))
         by_problem: dict[str, list[str]] = defaultdict(list)
         for s in unreachable:
             by_problem[s.problem or ""].append(s.city.name)
         for problem, names in by_problem.items():
             lines.append(_("⚠️ Not reached ({problem}): {names}", problem=problem_label(problem),
-                           names=_names(names)))
+                           names=name_list(names, MAX_NAMES)))
     return join_lines(lines)
 
 

@@ -24,7 +24,7 @@ from bot.deadlines.audience import audience_label, resolve_audience
 from bot.deadlines.fields import FIELDS, MAX_DESCRIPTION, MAX_TITLE, DeadlineFields, FieldError, parse_fields
 from bot.deadlines.planning import SNOOZES, local_date, parse_plan
 from bot.deadlines.recurrence import follow_up_answers
-from bot.deadlines.render import DONE_ACTION, SNOOZE_ACTION, babel_locale, format_day
+from bot.deadlines.render import DONE_ACTION, SNOOZE_ACTION, babel_locale, format_day, name_list, relative_day
 from bot.deadlines.status import load_status, status_csv, status_message
 from bot.events import ButtonPressed, FormResult, FormSubmitted
 from bot.i18n import Message, Text, _, _n, join_lines
@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 
 ADD_FORM = "deadline.add"
 RECENT_DAYS = 60
+SHORT_LIST = 12
+"""Cities named in an answer before `(+N)`."""
 """`/icc deadline list` shows deadlines due up to this many days ago that cities still owe."""
 EDIT_FORM = "deadline.edit"
 
@@ -206,13 +208,8 @@ async def _create(ix: Interaction, fields: DeadlineFields) -> Message:
     if unreachable:
         lines.append(_n("⚠️ {count} city has no channel and no coordinator yet, so no reminder can reach it: {names}.",
                         "⚠️ {count} cities have no channel and no coordinator yet, so no reminder can reach them: "
-                        "{names}.", len(unreachable), names=_short_list([city.name for city in unreachable])))
+                        "{names}.", len(unreachable), names=name_list([city.name for city in unreachable], SHORT_LIST)))
     return join_lines(lines)
-
-
-def _short_list(names: list[str], limit: int = 12) -> str:
-    shown = ", ".join(names[:limit])
-    return shown if len(names) <= limit else f"{shown} (+{len(names) - limit})"
 
 
 async def edit(ctx: CommandContext) -> None:
@@ -238,9 +235,9 @@ async def _edit(ix: Interaction, deadline_id: int, fields: DeadlineFields) -> Me
         return _("Nothing changed: #{id} already reads like that.", id=deadline_id)
     lines: list[Text] = [_("Deadline #{id} updated: {fields}.", id=deadline_id, fields=", ".join(result.changed))]
     if result.added:
-        lines.append(_("Added to the audience: {names}.", names=_short_list(result.added)))
+        lines.append(_("Added to the audience: {names}.", names=name_list(result.added, SHORT_LIST)))
     if result.removed:
-        lines.append(_("No longer asked: {names}.", names=_short_list(result.removed)))
+        lines.append(_("No longer asked: {names}.", names=name_list(result.removed, SHORT_LIST)))
     if fields.replans:
         lines.append(_("Reminders are planned afresh for the cities that have not answered: {plan}.",
                        plan=plan_label(deadline, ix.locale)))
@@ -313,8 +310,7 @@ async def show(ctx: CommandContext) -> None:
     lines: list[Text] = [
         f"**#{deadline.id} {deadline.title}**",
         _("Due {date} ({when}).", date=format_day(deadline.due_date, ctx.locale),
-          when=_n("in {count} day", "in {count} days", days) if days > 0 else _("today") if days == 0
-          else _n("{count} day ago", "{count} days ago", -days)),
+          when=relative_day(days)),
         _("For {audience}: {done} of {total} answered.", audience=audience_label(deadline.audience, total),
           done=done, total=total),
         _("Reminders: {plan}.", plan=plan_label(deadline, ctx.locale)),
