@@ -66,8 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _deadlines(commands: argparse._SubParsersAction) -> None:
+    from bot.deadlines.cli import add_commands
+
+    add_commands(commands)
+
+
 # Other areas add their own commands (e.g. `practices export`): fn(subparsers) → None.
-CLI_EXTENSIONS: list[Callable[[argparse._SubParsersAction], None]] = []
+CLI_EXTENSIONS: list[Callable[[argparse._SubParsersAction], None]] = [_deadlines]
 
 
 def load_settings() -> Settings:

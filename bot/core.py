@@ -55,6 +55,10 @@ EXTENSIONS: tuple[str, ...] = (
     "bot.translation.extension",
     "bot.handlers.translate",
     "bot.relay.extension",
+    "bot.handlers.deadline",
+    "bot.jobs.reminders",
+    "bot.jobs.campaign_days",
+    "bot.jobs.digest",
 )
 
 
@@ -128,7 +132,7 @@ class Bot:
             self.scheduler.start()
 
     async def stop(self) -> None:
-        self.scheduler.shutdown()
+        await self.scheduler.stop()
         for hook in reversed(self._stop_hooks):
             try:
                 await hook()
@@ -303,6 +307,7 @@ class Bot:
         """Render `text` in `locale`, split it to the platform's limit and post it. Returns the ids."""
         adapter = self.adapter(channel.platform)
         parts = split_text(render(text, locale), adapter.max_message_chars)
+        options = _rendered_buttons(options, locale)
         ids = []
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
@@ -313,7 +318,14 @@ class Bot:
 
     async def send_dm(self, person: PersonRef, text: Text, locale: str, **options: Any) -> str:
         adapter = self.adapter(person.platform)
-        return await adapter.send_dm(person, Outgoing(render(text, locale), **options))
+        return await adapter.send_dm(person, Outgoing(render(text, locale), **_rendered_buttons(options, locale)))
+
+
+def _rendered_buttons(options: dict[str, Any], locale: str) -> dict[str, Any]:
+    """Button labels given as messages are rendered in the reader's language, like the text."""
+    if options.get("buttons"):
+        return {**options, "buttons": tuple(button.rendered(locale) for button in options["buttons"])}
+    return options
 
 
 def channel_ref(channel: Channel) -> ChannelRef:

@@ -90,6 +90,7 @@ RULES: dict[tuple[str, str | None], Access] = {
     ("deadline", "show"): Access.ANYONE,
     ("deadline", "done"): Access.CITY_COORDINATOR,
     ("deadline", "snooze"): Access.CITY_COORDINATOR,
+    ("deadline", "reopen"): Access.CITY_COORDINATOR,
     ("deadline", "status"): Access.ICC_TEAM,
     ("broadcast", None): Access.ICC_TEAM,
     ("broadcast", "status"): Access.ICC_TEAM,

@@ -49,6 +49,9 @@ class Scheduler:
         self.clock = clock
         self._entries: dict[str, _Entry] = {}
         self._aps: AsyncIOScheduler | None = None
+        self._running: set[asyncio.Task[object]] = set()
+        """Job runs and wake-up planning under way, which `stop` lets finish."""
+        self._stopping = False
 
     def add(self, job: Job, *, every: timedelta = timedelta(seconds=30)) -> None:
         if job.name in self._entries:
@@ -63,12 +66,19 @@ class Scheduler:
 
     async def run_job(self, name: str) -> None:
         entry = self._entries[name]
-        async with entry.lock:
-            try:
-                await entry.job.run(self.clock.now())
-            except Exception:
-                log.exception("job %s failed; it runs again at its next wake-up", name)
-        self._wake_at_next_due(entry)
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
+        try:
+            async with entry.lock:
+                try:
+                    await entry.job.run(self.clock.now())
+                except Exception:
+                    log.exception("job %s failed; it runs again at its next wake-up", name)
+            self._wake_at_next_due(entry)
+        finally:
+            if task is not None:
+                self._running.discard(task)
 
     def wake(self, name: str) -> None:
         """Re-plan `name`'s next wake-up now: its work moved earlier than it said last time (a retry
@@ -139,7 +149,7 @@ class Scheduler:
 
     def _wake_at_next_due(self, entry: _Entry) -> None:
         """Between interval ticks, wake the job exactly when its next item falls due."""
-        if self._aps is None or not self._aps.running:
+        if self._aps is None or not self._aps.running or self._stopping:
             return
 
         async def plan() -> None:
@@ -153,9 +163,27 @@ class Scheduler:
                 self._aps.add_job(self.run_job, DateTrigger(run_date=run_at), args=[entry.job.name],
                                   id=f"{entry.job.name}:wake", replace_existing=True)
 
-        asyncio.get_running_loop().create_task(plan())
+        planning = asyncio.get_running_loop().create_task(plan())
+        self._running.add(planning)
+        planning.add_done_callback(self._running.discard)
 
     def shutdown(self) -> None:
         if self._aps is not None and self._aps.running:
             self._aps.shutdown(wait=False)
         self._aps = None
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Start nothing new, let the runs under way finish (a reminder being sent gets recorded;
+        APScheduler's own shutdown would cancel them), then shut down. What still runs after
+        `timeout` seconds is cancelled."""
+        if self._aps is not None and self._aps.running:
+            self._aps.pause()
+        self._stopping = True
+        deadline = asyncio.get_running_loop().time() + timeout
+        while pending := {task for task in self._running if task is not asyncio.current_task()}:
+            _done, late = await asyncio.wait(pending, timeout=max(deadline - asyncio.get_running_loop().time(), 0))
+            if late:
+                for task in late:
+                    task.cancel()
+                break
+        self.shutdown()

@@ -4,6 +4,7 @@ they print as '**********' everywhere, logs and error messages included."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -41,6 +42,8 @@ class Settings(BaseSettings):
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: str = "INFO"
     bot_name: str = "ICC bot"
+    icc_timezone: str = "Europe/Paris"
+    """The ICC team's time zone: weekly digest, campaign announcements, a deadline's passing."""
 
     @field_validator("database_url")
     @classmethod
@@ -59,6 +62,15 @@ class Settings(BaseSettings):
             if platform not in {"slack", "discord", "console"} or not user:
                 raise ValueError(f"ICC_ADMINS entry '{entry}' is not platform:user "
                                  "(platform is slack, discord or console)")
+        return value
+
+    @field_validator("icc_timezone")
+    @classmethod
+    def _valid_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"'{value}' is not an IANA time zone such as Europe/Paris") from None
         return value
 
     @field_validator("log_level")

@@ -27,7 +27,7 @@ POSTGRES_URL = os.environ.get("ICC_TEST_POSTGRES_URL")
 NO_POSTGRES = "ICC_TEST_POSTGRES_URL is not set: PostgreSQL tests need a server (see README, Testing)"
 
 _ENV_PREFIXES = ("SLACK_", "DISCORD_", "DEEPL_")
-_ENV_NAMES = ("DATABASE_URL", "ICC_ADMINS", "LOG_LEVEL", "PORT", "BOT_NAME")
+_ENV_NAMES = ("DATABASE_URL", "ICC_ADMINS", "ICC_TIMEZONE", "LOG_LEVEL", "PORT", "BOT_NAME")
 
 
 def pytest_report_header(config: pytest.Config) -> str:

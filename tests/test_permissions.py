@@ -58,6 +58,7 @@ EXPECTED: dict[tuple[str, str | None], set[str]] = {
     ("deadline", "show"): EVERYONE,
     ("deadline", "done"): CITY_ONLY,
     ("deadline", "snooze"): CITY_ONLY,
+    ("deadline", "reopen"): CITY_ONLY,
     ("deadline", "status"): ICC,
     ("broadcast", None): ICC,
     ("broadcast", "status"): ICC,

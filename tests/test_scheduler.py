@@ -71,3 +71,30 @@ def test_durations_and_instants() -> None:
         except ValueError:
             continue
         raise AssertionError(f"{bad!r} accepted")
+
+
+async def test_stop_lets_a_run_under_way_finish() -> None:
+    """A job stopped mid-run (a reminder between its post and its record) completes; APScheduler's
+    own shutdown would cancel it."""
+    import asyncio
+
+    clock = ManualClock(START)
+    scheduler = Scheduler(clock)
+    started, finished = asyncio.Event(), []
+
+    class Slow:
+        name = "slow"
+
+        async def run(self, now: datetime) -> None:
+            started.set()
+            await asyncio.sleep(0.05)
+            finished.append(now)
+
+        async def next_due(self, now: datetime) -> datetime | None:
+            return None
+
+    scheduler.add(Slow())
+    scheduler.start()
+    await asyncio.wait_for(started.wait(), timeout=5)   # the start-up wake-up runs it at once
+    await scheduler.stop()
+    assert finished == [START]

@@ -12,6 +12,7 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
+from storage.models.deadlines import Deadline, DeadlineCity, Notice, NoticeBatch, Reminder  # noqa: E402
 from storage.models.registry import (  # noqa: E402
     Channel,
     City,
@@ -35,6 +36,7 @@ from storage.models.translation import (  # noqa: E402
     TranslationUsage,
 )
 
-__all__ = ["Channel", "City", "DeepLGlossary", "EventClaim", "FlagTranslation", "Group", "GroupCity", "Network",
-           "OutboxItem", "OutboxLane", "Person", "RelayCopy", "RelayMessage", "RoleGrant", "SQLModel",
-           "TranslationCacheEntry", "TranslationUsage"]
+__all__ = ["Channel", "City", "Deadline", "DeadlineCity", "DeepLGlossary", "EventClaim", "FlagTranslation",
+           "Group", "GroupCity", "Network", "Notice", "NoticeBatch", "OutboxItem", "OutboxLane", "Person",
+           "RelayCopy", "RelayMessage", "Reminder", "RoleGrant", "SQLModel", "TranslationCacheEntry",
+           "TranslationUsage"]
