@@ -12,6 +12,7 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
+from storage.models.practices import Practice, PracticeTopic  # noqa: E402
 from storage.models.registry import (  # noqa: E402
     Channel,
     City,
@@ -22,4 +23,26 @@ from storage.models.registry import (  # noqa: E402
     RoleGrant,
 )
 
-__all__ = ["Channel", "City", "Group", "GroupCity", "Network", "Person", "RoleGrant", "SQLModel"]
+# Database objects that migrations build in raw SQL and no model describes (full-text indexes):
+# Alembic's comparison of models and database leaves them alone.
+UNMANAGED_TABLE_PREFIXES: tuple[str, ...] = ("practice_fts",)
+UNMANAGED_COLUMNS: frozenset[tuple[str, str]] = frozenset({("practice", "search")})
+UNMANAGED_INDEXES: frozenset[str] = frozenset({"ix_practice_search"})
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """Alembic's `include_object` hook: skip the unmanaged objects above."""
+    if name is None:
+        return True
+    if type_ == "table":
+        return not name.startswith(UNMANAGED_TABLE_PREFIXES)
+    if type_ == "column":
+        table = getattr(getattr(obj, "table", None), "name", "")
+        return (table, name) not in UNMANAGED_COLUMNS
+    if type_ == "index":
+        return name not in UNMANAGED_INDEXES
+    return True
+
+
+__all__ = ["Channel", "City", "Group", "GroupCity", "Network", "Person", "Practice", "PracticeTopic",
+           "RoleGrant", "SQLModel", "include_object"]
