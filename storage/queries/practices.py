@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, or_, text, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import City, Practice, PracticeTopic
+from storage.models import Channel, City, Group, Practice, PracticeTopic
 from storage.models.practices import DRAFT, EN_PENDING, SUBMITTED
 
 _WORD = re.compile(r"[^\W_]+")
@@ -206,7 +206,7 @@ async def search(session: AsyncSession, groups: Sequence[Sequence[str]], filters
         return []
     params: dict[str, object] = {"limit": limit}
     where = _filter_sql(filters, params)
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         params["q"] = tsquery(groups, every_word=every_word)
         sql = ("SELECT p.id, ts_rank(p.search, q.query) AS score "
                "FROM practice p, to_tsquery('simple', icc_unaccent(:q)) AS q(query) "
@@ -274,7 +274,7 @@ async def english_due(session: AsyncSession, now: datetime, limit: int = 20) -> 
 
 
 async def next_english_retry(session: AsyncSession) -> datetime | None:
-    return (await session.exec(select(func.min(Practice.en_retry_at))  # type: ignore[call-overload]
+    return (await session.exec(select(func.min(Practice.en_retry_at))
                                .where(Practice.en_state == EN_PENDING))).first()
 
 
@@ -287,7 +287,7 @@ async def unannounced(session: AsyncSession, before: datetime, limit: int = 20) 
 
 
 async def oldest_unannounced(session: AsyncSession) -> datetime | None:
-    return (await session.exec(select(func.min(Practice.submitted_at))  # type: ignore[call-overload]
+    return (await session.exec(select(func.min(Practice.submitted_at))
                                .where(Practice.status == SUBMITTED, col(Practice.announced_at).is_(None)))).first()
 
 
@@ -297,3 +297,12 @@ async def city_names(session: AsyncSession, city_ids: Iterable[int]) -> dict[int
         return {}
     return {city.id: city for city in await session.exec(select(City).where(col(City.id).in_(ids)))
             if city.id is not None}
+
+
+async def topic_channels(session: AsyncSession, topics: Sequence[str]) -> list[Channel]:
+    """The channels of every group working on one of `topics`."""
+    if not topics:
+        return []
+    rows = await session.exec(select(Channel).join(Group, col(Group.id) == col(Channel.group_id))
+                              .where(col(Group.topic).in_(list(topics))).order_by(col(Channel.id)))
+    return list(rows)

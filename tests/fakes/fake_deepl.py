@@ -19,6 +19,15 @@ The "translation" is deterministic and recognisable: ``"[FR] " + text`` for targ
 (``[EN-GB] `` for EN-GB...). Only a prefix is added, so XML tags, ``ignore_tags`` content,
 mentions and links stay intact; glossary entries are substituted word-for-word. Text whose
 source language equals the target's comes back unchanged, and is still billed.
+
+Lexicon mode (opt-in, for tests that need translation to really map words, such as search
+across languages): ``fake.use_lexicon({("FR", "EN"): {"accueil": "welcome", ...}, ...})``.
+For a language pair with a lexicon (base codes: ``EN-GB`` uses the ``EN`` entries), each word
+found in it is replaced, keeping a leading capital, and every other character (unknown words,
+punctuation, tags) is left as it is; no ``[XX]`` prefix is added. Pairs without a lexicon keep
+the prefix transform. The lexicon's source words also count for detection, so a text made of
+Italian lexicon words is detected as ``IT``. It is a word list, not a translator: grammar and
+word order are not touched, and only the words a test lists are "translated".
 """
 
 from __future__ import annotations
@@ -105,6 +114,7 @@ class FakeDeepL(FakeServer):
         self.formality_languages = set(FORMALITY)
         self.guess_words = {lang: set(words) for lang, words in GUESS_WORDS.items()}
         self.detect_override: str | None = None  # force detected_source_language
+        self.lexicons: dict[tuple[str, str], dict[str, str]] = {}
         self.glossaries: dict[str, dict[str, Any]] = {}
 
     # -- controls --------------------------------------------------------------------
@@ -126,6 +136,12 @@ class FakeDeepL(FakeServer):
         """Answer with an HTML error page instead of JSON (a broken proxy)."""
         body = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
         self.add_fault(Fault(path, status, {}, body, "text/html", times))
+
+    def use_lexicon(self, lexicons: dict[tuple[str, str], dict[str, str]]) -> None:
+        """Turn on lexicon mode for these (source, target) pairs (see the module docstring)."""
+        for (source, target), words in lexicons.items():
+            pair = (source.upper().split("-")[0], target.upper().split("-")[0])
+            self.lexicons.setdefault(pair, {}).update({k.lower(): v for k, v in words.items()})
 
     # -- assertions ------------------------------------------------------------------
     @property
@@ -205,7 +221,12 @@ class FakeDeepL(FakeServer):
         out = []
         for text in texts:
             detected = source or self._detect(text)
-            result = {"detected_source_language": detected, "text": self._transform(text, detected, target, entries)}
+            lexicon = self.lexicons.get((detected.split("-")[0], target.split("-")[0]))
+            if lexicon and detected.split("-")[0] != target.split("-")[0]:
+                translated = _word_by_word(text, lexicon)
+            else:
+                translated = self._transform(text, detected, target, entries)
+            result = {"detected_source_language": detected, "text": translated}
             if p.get("show_billed_characters") in (True, "1", "true"):
                 result["billed_characters"] = len(text)
             if p.get("model_type"):
@@ -218,6 +239,8 @@ class FakeDeepL(FakeServer):
             return self.detect_override
         words = set(re.findall(r"\w+", text.lower()))
         scores = {lang: len(words & vocab) for lang, vocab in self.guess_words.items()}
+        for (source, _target), lexicon in self.lexicons.items():
+            scores[source] = scores.get(source, 0) + len(words & set(lexicon))
         best = max(scores, key=lambda lang: scores[lang], default="EN")
         return best if scores.get(best) else "EN"
 
@@ -311,6 +334,17 @@ class FakeDeepL(FakeServer):
             return json_response({"message": "Glossary not found"}, 404)
         tsv = "\n".join(f"{s}\t{t}" for s, t in glossary["dictionaries"][0]["entries"].items())
         return raw_response(200, tsv.encode(), "text/tab-separated-values")
+
+
+def _word_by_word(text: str, lexicon: dict[str, str]) -> str:
+    def swap(match: re.Match[str]) -> str:
+        word = match.group(0)
+        found = lexicon.get(word.lower())
+        if found is None:
+            return word
+        return found[:1].upper() + found[1:] if word[:1].isupper() else found
+
+    return re.sub(r"\w+", swap, text)
 
 
 def _as_list(value: Any) -> list[str]:

@@ -45,8 +45,8 @@ def test_empty_to_head_then_models_match(empty_database: str) -> None:
     assert set(current_revisions(empty_database)) == set(head_revisions())
     engine = create_engine(sync_url(empty_database), poolclass=NullPool)
     with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True, "include_object": storage.models.include_object}),
-                                       SQLModel.metadata)
+        options = {"compare_type": True, "include_object": storage.models.include_object}
+        differences = compare_metadata(MigrationContext.configure(connection, opts=options), SQLModel.metadata)
         tables = set(inspect(connection).get_table_names())
     engine.dispose()
     assert differences == [], "models and migrations differ: write a migration"
