@@ -66,8 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _practices(commands: argparse._SubParsersAction) -> None:
+    from bot.practices.cli import add_commands
+
+    add_commands(commands)
+
+
 # Other areas add their own commands (e.g. `practices export`): fn(subparsers) → None.
-CLI_EXTENSIONS: list[Callable[[argparse._SubParsersAction], None]] = []
+CLI_EXTENSIONS: list[Callable[[argparse._SubParsersAction], None]] = [_practices]
 
 
 def load_settings() -> Settings:

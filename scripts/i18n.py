@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import sys
 from pathlib import Path
 
@@ -49,7 +50,9 @@ def update(template: Catalog) -> None:
         path = catalog_path(locale)
         with path.open("rb") as handle:
             catalog = read_po(handle, locale=locale, domain=DOMAIN)
-        catalog.update(template, no_fuzzy_matching=True)
+        # A copy each time: Babel may share message objects with the template, and the English
+        # catalog's filled-in strings must not leak into the next language's.
+        catalog.update(copy.deepcopy(template), no_fuzzy_matching=True)
         if locale == "en":
             for message in catalog:
                 if message.id and not _translated(message.string):

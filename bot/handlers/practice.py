@@ -544,8 +544,7 @@ async def export(ctx: CommandContext) -> None:
     async with ctx.bot.db.session() as session:
         count = await queries.count_practices(session, filters)
     if count == 0:
-        await ctx.reply(_("No {status} practice to export.", status=status_label(status) if status != "all"
-                          else _("such")))
+        await ctx.reply(_("No practice to export with status `{status}`.", status=status))
         return
     if count > CHAT_EXPORT_LIMIT:
         await ctx.reply(_("{count} practices are too many for a chat message. On the server: `icc-bot practices "

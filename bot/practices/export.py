@@ -83,7 +83,11 @@ def record(practice: Practice, topics: list[str], places: _Places, lang: str) ->
     if lang == "both":
         for name in TRANSLATED_FIELDS:
             values[f"{name}_en"] = getattr(practice, f"{name}_en") or ""
-    return values
+    return {name: values[name] for name in columns_for(lang)}
+
+
+def columns_for(lang: str) -> list[str]:
+    return COLUMNS[:10] + (ENGLISH_COLUMNS if lang == "both" else []) + COLUMNS[10:]
 
 
 def _iso(value: datetime | None) -> str:
@@ -122,8 +126,7 @@ async def export_practices(db: Database, filters: queries.Filters, fmt: str, lan
         places = _Places(await queries.city_names(session, [c.id for c in await registry.list_cities(session)
                                                             if c.id is not None]),
                          {n.id: n for n in await registry.list_networks(session) if n.id is not None})
-        columns = COLUMNS[:10] + (ENGLISH_COLUMNS if lang == "both" else []) + COLUMNS[10:]
-        writer = csv.DictWriter(out, fieldnames=columns) if fmt == "csv" else None
+        writer = csv.DictWriter(out, fieldnames=columns_for(lang)) if fmt == "csv" else None
         if writer is not None:
             writer.writeheader()
         elif fmt == "json":
@@ -192,7 +195,9 @@ def import_key(title: str, city_id: int, purpose: str) -> str:
     return hashlib.sha256(normal.encode()).hexdigest()
 
 
-async def import_csv(db: Database, data: bytes, *, now: datetime) -> ImportReport:
+async def import_csv(db: Database, data: bytes, *, now: datetime, dry_run: bool = False) -> ImportReport:
+    """Import the rows of a CSV file; `dry_run` checks them all and stores nothing (`imported` then
+    holds the lines that would be imported)."""
     report = ImportReport()
     text, problem = _decode(data)
     if text is None:
@@ -217,6 +222,9 @@ async def import_csv(db: Database, data: bytes, *, now: datetime) -> ImportRepor
     report.ignored_columns = [name for name in names if name and name not in KNOWN_COLUMNS]
     async with db.session() as session:
         cities = {city.slug: city for city in await session.exec(select(City))}
+    if not cities:
+        report.problem = "the database has no cities yet: load them with `icc-bot seed`; nothing was imported."
+        return report
     seen: set[str] = set()
     batch: list[tuple[int, Practice, list[str]]] = []
     try:
@@ -238,12 +246,12 @@ async def import_csv(db: Database, data: bytes, *, now: datetime) -> ImportRepor
             seen.add(practice.import_key)
             batch.append((line, practice, topics))
             if len(batch) >= 500:
-                await _store(db, batch, report)
+                await _store(db, batch, report, dry_run)
                 batch = []
     except csv.Error as error:
         report.rejected.append((-1, f"the rest of the file is not readable CSV ({error}); rows before it were "
                                     "imported"))
-    await _store(db, batch, report)
+    await _store(db, batch, report, dry_run)
     return report
 
 
@@ -289,14 +297,18 @@ async def _practice_from_row(db: Database, row: dict[str, str], cities: dict[str
     return practice, topics
 
 
-async def _store(db: Database, batch: list[tuple[int, Practice, list[str]]], report: ImportReport) -> None:
+async def _store(db: Database, batch: list[tuple[int, Practice, list[str]]], report: ImportReport,
+                 dry_run: bool) -> None:
     if not batch:
         return
     async with db.session() as session:
-        for line, practice, topics in batch:
+        for line, practice, topics in batch:  # one transaction per batch: a failure keeps earlier batches
             assert practice.import_key is not None
             if await queries.import_key_exists(session, practice.import_key):
                 report.skipped.append((line, "imported before"))
+                continue
+            if dry_run:
+                report.imported.append(line)
                 continue
             await queries.add_practice(session, practice, topics)
             assert practice.id is not None

@@ -3,6 +3,7 @@ in French is found with English words and with French words, shown, published an
 an Italian coordinator searching in Italian finds it. Translation goes through the real deepl
 client to the fake DeepL in lexicon mode (tests/practices/conftest.py)."""
 
+import asyncio
 from pathlib import Path
 
 from tests.fakes.fake_deepl import FakeDeepL
@@ -41,7 +42,7 @@ async def test_french_practice_found_in_english_french_and_italian_then_publishe
 
     export = await console.say("@alice #welcome-en /icc practice export format=md")
     path = Path(export[0].split(": ")[-1])
-    markdown = path.read_text(encoding="utf-8")
+    markdown = await asyncio.to_thread(path.read_text, encoding="utf-8")
     assert "## Welcome of new arrivals" in markdown
     assert "- **City:** Lyon" in markdown and "- **Country:** France" in markdown
     assert markdown.index("**Purpose**") < markdown.index("**Stimulus/Rationale**") < markdown.index("**Process**")
