@@ -31,7 +31,10 @@ TRANSLATED_FIELDS = ("title", "period", "purpose", "rationale", "process")
 
 
 class Practice(SQLModel, table=True):
-    __table_args__ = (Index("ix_practice_status_city_id", "status", "city_id"),)
+    # The columns search filters on, by id, apart from the long texts: SQLite reads them from this
+    # index instead of walking each row's overflow pages.
+    __table_args__ = (Index("ix_practice_status_city_id", "status", "city_id"),
+                      Index("ix_practice_search_filter", "id", "status", "city_id", "author_id"))
 
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(max_length=200)

@@ -51,19 +51,22 @@ def search_words(query: str) -> list[str]:
     return (meaningful or words)[:MAX_QUERY_WORDS]
 
 
-def _prefix(word: str) -> bool:
-    # Prefix matching (`migrant` finds `migrants`) for words long enough not to match everything.
-    return len(word) >= 4
+def _prefix(words: Sequence[str], index: int) -> bool:
+    # The last word may be unfinished (`migra` finds `migrants`). Only that one: a prefix makes the
+    # engines merge the lists of every word it starts, too slow for common words; stemming already
+    # joins `newcomer` and `newcomers`.
+    return index == len(words) - 1 and len(words[index]) >= 3
 
 
 def fts5_query(groups: Sequence[Sequence[str]], *, every_word: bool = True) -> str:
-    """`[["accueil", "migrants"], ["welcome", "migrants"]]` → `("accueil"* AND "migrants"*) OR (…)`.
+    """`[["accueil", "migra"], ["welcome", "migra"]]` → `("accueil" AND "migra"*) OR (…)`.
     Each word is an FTS5 string literal (letters and digits only, quoted all the same)."""
     joiner = " AND " if every_word else " OR "
     parts = []
     for words in groups:
         if words:
-            terms = ['"' + word.replace('"', '""') + '"' + ("*" if _prefix(word) else "") for word in words]
+            terms = ['"' + word.replace('"', '""') + '"' + ("*" if _prefix(words, index) else "")
+                     for index, word in enumerate(words)]
             parts.append("(" + joiner.join(terms) + ")")
     return " OR ".join(parts)
 
@@ -74,7 +77,8 @@ def tsquery(groups: Sequence[Sequence[str]], *, every_word: bool = True) -> str:
     parts = []
     for words in groups:
         if words:
-            terms = ["'" + word.replace("'", "''") + "'" + (":*" if _prefix(word) else "") for word in words]
+            terms = ["'" + word.replace("'", "''") + "'" + (":*" if _prefix(words, index) else "")
+                     for index, word in enumerate(words)]
             parts.append("(" + joiner.join(terms) + ")")
     return " | ".join(parts)
 
@@ -198,27 +202,46 @@ class Hit:
     score: float
 
 
+# Relevance is ranked among at most this many matches (SQLite: the newest; PostgreSQL: the first
+# its index yields): a query that matches a large part of the database ("city") costs about what
+# a precise one does, and the answer says that more practices match (add words or a filter).
+# Most queries match fewer and are ranked exactly.
+CANDIDATES = 200
+
+
+@dataclass
+class SearchResult:
+    hits: list[Hit]
+    capped: bool
+    """More practices matched than were ranked (the best of the newest CANDIDATES are shown)."""
+
+
 async def search(session: AsyncSession, groups: Sequence[Sequence[str]], filters: Filters, *, limit: int = 10,
-                 every_word: bool = True) -> list[Hit]:
+                 every_word: bool = True, candidates: int = CANDIDATES) -> SearchResult:
     """Practices matching every word of one of the `groups` (the query as typed, the query in
     English…), best first. `every_word=False` takes any word instead."""
     if not any(groups):
-        return []
-    params: dict[str, object] = {"limit": limit}
+        return SearchResult([], False)
+    params: dict[str, object] = {"limit": limit, "candidates": candidates}
     where = _filter_sql(filters, params)
     if session.get_bind().dialect.name == "postgresql":
         params["q"] = tsquery(groups, every_word=every_word)
-        sql = ("SELECT p.id, ts_rank(p.search, q.query) AS score "
-               "FROM practice p, to_tsquery('simple', icc_unaccent(:q)) AS q(query) "
-               f"WHERE p.search @@ q.query AND {where} ORDER BY score DESC, p.id DESC LIMIT :limit")
+        # Candidates by id only, as the GIN index finds them (no order asked: the scan stops at the
+        # limit and reads no indexed text), then ts_rank reads the indexed text of those few.
+        sql = ("WITH c AS MATERIALIZED (SELECT p.id FROM practice p "
+               f"WHERE p.search @@ to_tsquery('icc_search', :q) AND {where} LIMIT :candidates) "
+               "SELECT p.id, ts_rank(p.search, to_tsquery('icc_search', :q)) AS score, (SELECT count(*) FROM c) "
+               "FROM c JOIN practice p ON p.id = c.id ORDER BY score DESC, p.id DESC LIMIT :limit")
     else:
         params["q"] = fts5_query(groups, every_word=every_word)
         # bm25 is lower for better matches; a word in the title counts four times one in the text.
-        sql = ("SELECT p.id, bm25(practice_fts, 4.0, 1.0) AS score "
+        sql = ("WITH c AS (SELECT practice_fts.rowid AS id, bm25(practice_fts, 4.0, 1.0) AS score "
                "FROM practice_fts JOIN practice p ON p.id = practice_fts.rowid "
-               f"WHERE practice_fts MATCH :q AND {where} ORDER BY score, p.id DESC LIMIT :limit")
+               f"WHERE practice_fts MATCH :q AND {where} ORDER BY practice_fts.rowid DESC LIMIT :candidates) "
+               "SELECT id, score, (SELECT count(*) FROM c) FROM c ORDER BY score, id DESC LIMIT :limit")
     rows = (await session.exec(text(sql), params=params)).all()  # type: ignore[call-overload]
-    return [Hit(int(row[0]), float(row[1])) for row in rows]
+    hits = [Hit(int(row[0]), float(row[1])) for row in rows]
+    return SearchResult(hits, bool(rows) and int(rows[0][2]) >= candidates)
 
 
 async def list_practices(session: AsyncSession, filters: Filters, *, limit: int = 20,
