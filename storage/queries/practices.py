@@ -51,35 +51,26 @@ def search_words(query: str) -> list[str]:
     return (meaningful or words)[:MAX_QUERY_WORDS]
 
 
-def _prefix(words: Sequence[str], index: int) -> bool:
-    # The last word may be unfinished (`migra` finds `migrants`). Only that one: a prefix makes the
-    # engines merge the lists of every word it starts, too slow for common words; stemming already
-    # joins `newcomer` and `newcomers`.
-    return index == len(words) - 1 and len(words[index]) >= 3
-
-
 def fts5_query(groups: Sequence[Sequence[str]], *, every_word: bool = True) -> str:
-    """`[["accueil", "migra"], ["welcome", "migra"]]` → `("accueil" AND "migra"*) OR (…)`.
-    Each word is an FTS5 string literal (letters and digits only, quoted all the same)."""
+    """`[["accueil", "migrants"], ["welcome", "migrants"]]` → `("accueil" AND "migrants") OR (…)`.
+    Each word is an FTS5 string literal (letters and digits only, quoted all the same). No prefix
+    matching: stemming joins word forms (`newcomer`, `newcomers`), and a prefix makes the engines
+    merge the whole lists of every word it starts, far too slow for common words."""
     joiner = " AND " if every_word else " OR "
     parts = []
     for words in groups:
         if words:
-            terms = ['"' + word.replace('"', '""') + '"' + ("*" if _prefix(words, index) else "")
-                     for index, word in enumerate(words)]
-            parts.append("(" + joiner.join(terms) + ")")
+            parts.append("(" + joiner.join('"' + word.replace('"', '""') + '"' for word in words) + ")")
     return " OR ".join(parts)
 
 
 def tsquery(groups: Sequence[Sequence[str]], *, every_word: bool = True) -> str:
-    """The same query in PostgreSQL's tsquery syntax: quoted lexemes, `:*` for a prefix."""
+    """The same query in PostgreSQL's tsquery syntax: quoted lexemes."""
     joiner = " & " if every_word else " | "
     parts = []
     for words in groups:
         if words:
-            terms = ["'" + word.replace("'", "''") + "'" + (":*" if _prefix(words, index) else "")
-                     for index, word in enumerate(words)]
-            parts.append("(" + joiner.join(terms) + ")")
+            parts.append("(" + joiner.join("'" + word.replace("'", "''") + "'" for word in words) + ")")
     return " | ".join(parts)
 
 

@@ -83,7 +83,7 @@ def upgrade() -> None:
 # English stemmer (SQLite's porter, PostgreSQL's english snowball), on the texts and on the
 # queries alike: every practice has an English text, and a query is searched in English too, so
 # `newcomer` finds `newcomers`; on words of other languages the stemmer only trims a few English
-# endings, the same way on both sides. Search adds prefix matching for the last word typed.
+# endings, the same way on both sides.
 _SEARCH_TITLE = ("{t}.title || ' ' || coalesce({t}.title_en, '')")
 _SEARCH_BODY = " || ' ' || ".join(
     f"{{t}}.{name} || ' ' || coalesce({{t}}.{name}_en, '')" for name in ("period", "purpose", "rationale", "process"))
