@@ -137,7 +137,9 @@ def generate(corpus: Corpus, count: int, city_ids: list[int], topics: list[str],
             row[f"{name}_en"] = None if lang == "en" else corpus.write(concepts, "en")
         row["period_en"] = None if lang == "en" else row["period"]
         rows.append(row)
-        for topic in rng.sample(topics, rng.choice((1, 1, 2, 3))):
+        chosen = rng.sample(topics, rng.choice((1, 1, 2, 3)))
+        row["topics"] = " ".join(chosen)
+        for topic in chosen:
             topic_rows.append({"practice_id": practice_id, "topic": topic})
         truth.append({"lang": lang, "concepts": concepts_of, "city_id": row["city_id"]})
     return rows, topic_rows, truth

@@ -3,7 +3,9 @@ made for publication, and the programme topics each one is filed under.
 
 The full-text index is not a model: it lives beside the table, built by migration 0004 (SQLite:
 the FTS5 table `practice_fts` kept in step by triggers; PostgreSQL: the generated `search`
-tsvector column with a GIN index), see `storage/queries/practices.py`.
+tsvector column with a GIN index), see `storage/queries/practices.py`. Besides the words it holds
+filter terms, `zc<city id>` and `zt<topic slug without hyphens>`, so that a search filtered by
+city, network or topic is one index lookup on either engine.
 """
 
 from __future__ import annotations
@@ -45,6 +47,9 @@ class Practice(SQLModel, table=True):
     process: str = Field(default="", sa_type=Text)
     link: str = Field(default="", max_length=500)
     contact: str = Field(default="", max_length=200)
+    topics: str = Field(default="", max_length=500)
+    """Its topic slugs, space-separated: a copy of `practice_topic` kept in step by the storage
+    queries, so that the full-text index can hold topics (and the city) as filter terms."""
     language: str = Field(max_length=12)
     """Language of the original text."""
     status: str = Field(default=SUBMITTED, max_length=16)

@@ -78,20 +78,33 @@ def tsquery(groups: Sequence[Sequence[str]], *, every_word: bool = True) -> str:
 
 
 async def add_practice(session: AsyncSession, practice: Practice, topics: Iterable[str]) -> Practice:
+    unique = list(dict.fromkeys(topics))
+    practice.topics = " ".join(unique)
     session.add(practice)
     await session.flush()
     assert practice.id is not None
-    for topic in dict.fromkeys(topics):
+    for topic in unique:
         session.add(PracticeTopic(practice_id=practice.id, topic=topic))
     await session.flush()
     return practice
 
 
 async def set_topics(session: AsyncSession, practice_id: int, topics: Iterable[str]) -> None:
+    """Its topics, in `practice_topic` and in the practice's own copy (the index's filter terms)."""
+    unique = list(dict.fromkeys(topics))
     await session.exec(delete(PracticeTopic).where(col(PracticeTopic.practice_id) == practice_id))
-    for topic in dict.fromkeys(topics):
+    for topic in unique:
         session.add(PracticeTopic(practice_id=practice_id, topic=topic))
+    await session.exec(update(Practice).where(col(Practice.id) == practice_id).values(topics=" ".join(unique)))
     await session.flush()
+
+
+def city_term(city_id: int) -> str:
+    return f"zc{city_id}"
+
+
+def topic_term(slug: str) -> str:
+    return "zt" + re.sub(r"[^a-z0-9]", "", slug.lower())
 
 
 async def get_practice(session: AsyncSession, practice_id: int, *, for_update: bool = False) -> Practice | None:
@@ -207,26 +220,49 @@ class SearchResult:
     """More practices matched than were ranked (the best of the newest CANDIDATES are shown)."""
 
 
+async def _facet_terms(session: AsyncSession, filters: Filters) -> list[list[str]]:
+    """The filter terms a match must have: each inner list is alternatives (a network's cities)."""
+    terms: list[list[str]] = []
+    if filters.topic is not None:
+        terms.append([topic_term(filters.topic)])
+    if filters.city_id is not None:
+        terms.append([city_term(filters.city_id)])
+    if filters.network_id is not None:
+        ids = (await session.exec(select(City.id).where(City.network_id == filters.network_id))).all()
+        terms.append([city_term(city_id) for city_id in ids if city_id is not None])
+    return terms
+
+
 async def search(session: AsyncSession, groups: Sequence[Sequence[str]], filters: Filters, *, limit: int = 10,
                  every_word: bool = True, candidates: int = CANDIDATES) -> SearchResult:
     """Practices matching every word of one of the `groups` (the query as typed, the query in
-    English…), best first. `every_word=False` takes any word instead."""
+    English…), best first. `every_word=False` takes any word instead. The topic, city and network
+    filters are terms of the index itself, so the engine intersects them with the words."""
     if not any(groups):
         return SearchResult([], False)
+    facets = await _facet_terms(session, filters)
+    if any(not alternatives for alternatives in facets):
+        return SearchResult([], False)  # a network without cities
     params: dict[str, object] = {"limit": limit, "candidates": candidates}
-    where = _filter_sql(filters, params)
+    where = _filter_sql(Filters(statuses=filters.statuses, drafts_of=filters.drafts_of,
+                                all_drafts=filters.all_drafts, author_id=filters.author_id), params)
     if session.get_bind().dialect.name == "postgresql":
         params["q"] = tsquery(groups, every_word=every_word)
-        # Candidates by id only, as the GIN index finds them (no order asked: the scan stops at the
-        # limit and reads no indexed text), then ts_rank reads the indexed text of those few.
-        sql = ("WITH c AS MATERIALIZED (SELECT p.id FROM practice p "
-               f"WHERE p.search @@ to_tsquery('icc_search', :q) AND {where} LIMIT :candidates) "
-               "SELECT p.id, ts_rank(p.search, to_tsquery('icc_search', :q)) AS score, (SELECT count(*) FROM c) "
-               "FROM c JOIN practice p ON p.id = c.id ORDER BY score DESC, p.id DESC LIMIT :limit")
+        params["f"] = " & ".join("(" + " | ".join(alternatives) + ")" for alternatives in facets) or "zall"
+        match = "to_tsquery('icc_search', :q)" + (" && to_tsquery('simple', :f)" if facets else "")
+        # Candidates as the index yields them (no order asked, so the scan stops at the limit),
+        # ranked by ts_rank as they come: only those few indexed texts are read.
+        sql = ("WITH c AS MATERIALIZED (SELECT p.id, ts_rank(p.search, to_tsquery('icc_search', :q)) AS score "
+               f"FROM practice p WHERE p.search @@ ({match}) AND {where} LIMIT :candidates) "
+               "SELECT id, score, (SELECT count(*) FROM c) FROM c ORDER BY score DESC, id DESC LIMIT :limit")
     else:
-        params["q"] = fts5_query(groups, every_word=every_word)
-        # bm25 is lower for better matches; a word in the title counts four times one in the text.
-        sql = ("WITH c AS (SELECT practice_fts.rowid AS id, bm25(practice_fts, 4.0, 1.0) AS score "
+        words = fts5_query(groups, every_word=every_word)
+        conditions = [f"({words})"] + ["facets : (" + " OR ".join(f'"{term}"' for term in alternatives) + ")"
+                                       for alternatives in facets]
+        params["q"] = " AND ".join(conditions)
+        # bm25 is lower for better matches; a word in the title counts four times one in the text,
+        # the filter terms not at all.
+        sql = ("WITH c AS (SELECT practice_fts.rowid AS id, bm25(practice_fts, 4.0, 1.0, 0.0) AS score "
                "FROM practice_fts JOIN practice p ON p.id = practice_fts.rowid "
                f"WHERE practice_fts MATCH :q AND {where} ORDER BY practice_fts.rowid DESC LIMIT :candidates) "
                "SELECT id, score, (SELECT count(*) FROM c) FROM c ORDER BY score, id DESC LIMIT :limit")

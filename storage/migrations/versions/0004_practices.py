@@ -30,6 +30,7 @@ def upgrade() -> None:
     sa.Column('process', sa.Text(), nullable=False),
     sa.Column('link', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
     sa.Column('contact', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('topics', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
     sa.Column('language', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('title_en', sqlmodel.sql.sqltypes.AutoString(length=400), nullable=True),
@@ -87,20 +88,22 @@ def upgrade() -> None:
 _SEARCH_TITLE = ("{t}.title || ' ' || coalesce({t}.title_en, '')")
 _SEARCH_BODY = " || ' ' || ".join(
     f"{{t}}.{name} || ' ' || coalesce({{t}}.{name}_en, '')" for name in ("period", "purpose", "rationale", "process"))
+# Filter terms: `zc12` for city 12, `ztantirumours` for the topic anti-rumours (see the model).
+_SEARCH_FACETS = "'zc' || CAST({t}.city_id AS TEXT) || ' zt' || replace(replace({t}.topics, '-', ''), ' ', ' zt')"
 
 
 def _sqlite_search() -> None:
     # Contentless FTS5 (the text is in `practice` already); triggers keep it in step with every
     # write, whoever makes it. A contentless table forgets a row by being told its old text.
-    op.execute("CREATE VIRTUAL TABLE practice_fts USING fts5(title, body, content='', "
+    op.execute("CREATE VIRTUAL TABLE practice_fts USING fts5(title, body, facets, content='', "
                "tokenize='porter unicode61 remove_diacritics 2')")
-    new = {"title": _SEARCH_TITLE.format(t="new"), "body": _SEARCH_BODY.format(t="new")}
-    old = {"title": _SEARCH_TITLE.format(t="old"), "body": _SEARCH_BODY.format(t="old")}
-    insert = f"INSERT INTO practice_fts(rowid, title, body) VALUES (new.id, {new['title']}, {new['body']});"
-    forget = (f"INSERT INTO practice_fts(practice_fts, rowid, title, body) "
-              f"VALUES ('delete', old.id, {old['title']}, {old['body']});")
-    columns = ", ".join(f"{name}{suffix}" for name in ("title", "period", "purpose", "rationale", "process")
-                        for suffix in ("", "_en"))
+    values = {row: f"{_SEARCH_TITLE.format(t=row)}, {_SEARCH_BODY.format(t=row)}, {_SEARCH_FACETS.format(t=row)}"
+              for row in ("new", "old")}
+    insert = f"INSERT INTO practice_fts(rowid, title, body, facets) VALUES (new.id, {values['new']});"
+    forget = (f"INSERT INTO practice_fts(practice_fts, rowid, title, body, facets) "
+              f"VALUES ('delete', old.id, {values['old']});")
+    columns = ", ".join([f"{name}{suffix}" for name in ("title", "period", "purpose", "rationale", "process")
+                         for suffix in ("", "_en")] + ["city_id", "topics"])
     op.execute(f"CREATE TRIGGER practice_fts_insert AFTER INSERT ON practice BEGIN {insert} END")
     op.execute(f"CREATE TRIGGER practice_fts_delete AFTER DELETE ON practice BEGIN {forget} END")
     op.execute(f"CREATE TRIGGER practice_fts_update AFTER UPDATE OF {columns} ON practice "
@@ -131,7 +134,8 @@ def _postgres_search() -> None:
     title, body_text = _SEARCH_TITLE.format(t="practice"), _SEARCH_BODY.format(t="practice")
     op.execute("ALTER TABLE practice ADD COLUMN search tsvector GENERATED ALWAYS AS ("
                f"setweight(to_tsvector('icc_search'::regconfig, {title}), 'A') || "
-               f"setweight(to_tsvector('icc_search'::regconfig, {body_text}), 'B')) STORED")
+               f"setweight(to_tsvector('icc_search'::regconfig, {body_text}), 'B') || "
+               f"setweight(to_tsvector('simple'::regconfig, {_SEARCH_FACETS.format(t='practice')}), 'D')) STORED")
     # lz4 (PostgreSQL 14+, when built with it) decompresses several times faster than pglz: ranking
     # reads the vectors of the candidate matches.
     lz4 = bind.exec_driver_sql("SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' "
