@@ -220,7 +220,7 @@ async def load(url: str, count: int, corpus: Corpus) -> tuple[float, list[dict[s
 
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 async def measure_search(url: str, made: list[tuple[list[list[str]], queries.Filters, str]]) -> dict[str, object]:

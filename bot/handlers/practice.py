@@ -254,7 +254,7 @@ async def search(ctx: CommandContext) -> None:
         lines.append(_("(also searched in English: {words})", words=" ".join(outcome.english_words)))
     lines += await result_lines(ctx, outcome.practices, outcome.topics, outcome.cities)
     if outcome.many:
-        lines.append(_("Many practices match: these are the best of the most recent ones. Add words, or "
+        lines.append(_("Many practices match, and only some of them were compared for this list: add words, or "
                        "topic=, city= or network=, to narrow the search."))
     lines.append(_("`/icc practice show <id>` shows one."))
     await ctx.reply(join_lines(lines))

@@ -75,7 +75,7 @@ def check_fields(raw: Mapping[str, object], *, partial: bool = False) -> Checked
             checked.errors[name] = _("`{field}` is empty.", field=name)
         elif len(value) > LIMITS[name]:
             checked.errors[name] = _("`{field}` has {length} characters; at most {limit} are allowed.",
-                                     field=name, length=f"{len(value):,}", limit=f"{LIMITS[name]:,}")
+                                     field=name, length=len(value), limit=LIMITS[name])
         elif name == "link" and value and not is_web_link(value):
             checked.errors[name] = _("`link` must be a web address starting with http:// or https://.")
         else:

@@ -291,14 +291,14 @@ async def search(ix: Interaction, query: str, filters: queries.Filters, *, limit
                 english = queries.search_words(result.text)
     groups = [words] + ([english] if english and english != words else [])
     async with ix.bot.db.session() as session:
-        result = await queries.search(session, groups, filters, limit=limit)
+        found_hits = await queries.search(session, groups, filters, limit=limit)
         every_word = True
-        if not result.hits and any(len(group) > 1 for group in groups):
-            result = await queries.search(session, groups, filters, limit=limit, every_word=False)
+        if not found_hits.hits and any(len(group) > 1 for group in groups):
+            found_hits = await queries.search(session, groups, filters, limit=limit, every_word=False)
             every_word = False
-        ids = [hit.practice_id for hit in result.hits]
+        ids = [hit.practice_id for hit in found_hits.hits]
         found = await queries.practices_by_ids(session, ids)
         topics = await queries.topics_of(session, ids)
         cities = await queries.city_names(session, [p.city_id for p in found.values()])
     return SearchOutcome([found[i] for i in ids if i in found], topics, cities, english, every_word,
-                         result.capped)
+                         found_hits.capped)

@@ -39,7 +39,7 @@ async def test_bad_inputs_each_get_a_clear_answer_and_nothing_is_stored(console:
     cases = [
         ('title="" topic=anti-rumours purpose="x"', "`title` est vide."),
         ('title="x" topic=astrology purpose="x"', "Thème inconnu : `astrology`."),
-        (f'title="x" topic=education purpose="{"p" * 10_000}"', "`purpose` compte 10,000 caractères"),
+        (f'title="x" topic=education purpose="{"p" * 10_000}"', "`purpose` compte 10000 caractères"),
         ('title="x" topic=education purpose="x" link=ftp://x', "`link` doit être une adresse web"),
         ('title="x" topic=education purpose="x" lang=klingon', "`klingon` is not"),
         ('topic=education purpose="x"', "`title` manque."),

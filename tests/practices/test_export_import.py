@@ -64,7 +64,7 @@ async def test_import_reports_each_bad_row_imports_the_rest_and_is_idempotent(de
     report = await import_csv(db, data.encode(), now=NOW)
     assert len(report.imported) == 3
     reasons = dict(report.rejected)
-    assert "10,000 characters" in reasons[4]
+    assert "10000 characters" in reasons[4]
     assert "`astrology`" in reasons[5]
     assert "`title` is empty" in reasons[6]
     assert "unknown city `Atlantis`" in reasons[7]

@@ -19,8 +19,9 @@ def test_each_bad_field_is_named_with_its_reason() -> None:
     assert set(checked.errors) == {"title", "topic", "purpose", "link"}
     assert render(checked.errors["title"], "en") == "`title` is empty."
     assert "`astrology`" in render(checked.errors["topic"], "en")
-    assert render(checked.errors["purpose"], "en") == "`purpose` has 10,000 characters; at most 3,000 are allowed."
-    assert render(checked.errors["purpose"], "fr") == "`purpose` compte 10,000 caractères ; 3,000 au maximum sont acceptés."
+    assert render(checked.errors["purpose"], "en") == "`purpose` has 10000 characters; at most 3000 are allowed."
+    french = "`purpose` compte 10000 caractères ; 3000 au maximum sont acceptés."
+    assert render(checked.errors["purpose"], "fr") == french
     assert "http://" in render(checked.errors["link"], "en")
 
 
