@@ -2,7 +2,7 @@
 English version, on SQLite and on PostgreSQL.
 
 Prints, per database: the time to load them, search latency p50/p95/p99/max over a few hundred
-varied queries (one to three words, in the practice's language or another one, with and
+varied queries (each the median of three runs; one to three words, in the practice's language or another one, with and
 without topic/city/network filters, prefixes, some matching nothing and some matching a good
 part of the database), and the time to store one practice through the service (checks, city,
 storing, index; no DeepL call: translation is off). Exits 1 when a search p99 is 25 ms or more.
@@ -49,6 +49,9 @@ from storage.models import City, Practice, PracticeTopic  # noqa: E402
 from storage.queries import practices as queries  # noqa: E402
 
 BOUND_MS = 25.0
+# Each query runs this many times and counts with its median: the machine is shared, and one
+# neighbour's burst should not pass for the latency of a query.
+RUNS = 3
 CONCEPTS = 5000
 LANGUAGES = {
     "en": ("th er an in on at en es ed or ing al it is ar st to nt ng se ha as ou io le ve co me de hi ri ro ic ne "
@@ -116,14 +119,16 @@ class Corpus:
 FIELDS = {"title": (5, 12), "purpose": (40, 90), "rationale": (30, 80), "process": (80, 180)}
 
 
-def generate(corpus: Corpus, count: int, city_ids: list[int], topics: list[str], now: datetime
-             ) -> tuple[list[dict[str, object]], list[dict[str, object]], list[dict[str, object]]]:
+def generate(corpus: Corpus, count: int, city_ids: list[int], networks: dict[int, int | None], topics: list[str],
+             now: datetime) -> tuple[list[dict[str, object]], list[dict[str, object]], list[dict[str, object]]]:
     rng = corpus.rng
     languages = list(LANGUAGES)
     rows, topic_rows, truth = [], [], []
     for practice_id in range(1, count + 1):
         lang = rng.choice(languages)
-        row: dict[str, object] = {"id": practice_id, "city_id": rng.choice(city_ids), "language": lang,
+        city_id = rng.choice(city_ids)
+        row: dict[str, object] = {"id": practice_id, "city_id": city_id, "network_id": networks[city_id],
+                                  "language": lang,
                                   "period": f"{rng.randint(2005, 2022)}-{rng.randint(2023, 2026)}",
                                   "status": rng.choice(("published", "published", "submitted")), "link": "",
                                   "contact": "", "en_state": "original" if lang == "en" else "machine",
@@ -193,9 +198,9 @@ async def load(url: str, count: int, corpus: Corpus) -> tuple[float, list[dict[s
         cities = list(await session.exec(__import__("sqlmodel").select(City)))
     await db.dispose()
     city_ids = [c.id for c in cities if c.id is not None]
-    networks = {c.id: c.network_id or 0 for c in cities if c.id is not None}
+    networks = {c.id: c.network_id for c in cities if c.id is not None}
     topics = [topic.slug for topic in all_topics()]
-    rows, topic_rows, truth = generate(corpus, count, city_ids, topics, datetime.now(UTC))
+    rows, topic_rows, truth = generate(corpus, count, city_ids, networks, topics, datetime.now(UTC))
     from storage.db import sync_url
 
     engine = create_engine(sync_url(url), poolclass=NullPool)
@@ -232,16 +237,19 @@ async def measure_search(url: str, made: list[tuple[list[list[str]], queries.Fil
         for groups, filters, _label in made[:20]:
             await queries.search(session, groups, filters)
     for groups, filters, label in made:
-        async with db.session() as session:
-            started = time.perf_counter()
-            result = await queries.search(session, groups, filters, limit=8)
-            if not result.hits and any(len(group) > 1 for group in groups):
-                result = await queries.search(session, groups, filters, limit=8, every_word=False)
-            hits = result.hits
-            ids = [hit.practice_id for hit in hits]
-            await queries.practices_by_ids(session, ids)
-            await queries.topics_of(session, ids)
-            elapsed = (time.perf_counter() - started) * 1000
+        runs = []
+        for _run in range(RUNS):
+            async with db.session() as session:
+                started = time.perf_counter()
+                result = await queries.search(session, groups, filters, limit=8)
+                if not result.hits and any(len(group) > 1 for group in groups):
+                    result = await queries.search(session, groups, filters, limit=8, every_word=False)
+                hits = result.hits
+                ids = [hit.practice_id for hit in hits]
+                await queries.practices_by_ids(session, ids)
+                await queries.topics_of(session, ids)
+                runs.append((time.perf_counter() - started) * 1000)
+        elapsed = statistics.median(runs)
         found += bool(hits)
         timings.append(elapsed)
         by_label.setdefault(label, []).append(elapsed)
@@ -280,7 +288,7 @@ def report(name: str, loaded: float, count: int, result: dict[str, object], stor
     p99 = percentile(timings, 0.99)
     took = "reused from an earlier run" if loaded != loaded else f"loaded (with index) in {loaded:.1f} s"
     print(f"\n== {name}: {count:,} practices {took}")
-    print(f"search over {len(timings)} queries ({result['found']} found something): "
+    print(f"search over {len(timings)} queries, each the median of {RUNS} runs ({result['found']} found something): "
           f"p50 {percentile(timings, 0.5):.2f} ms · p95 {percentile(timings, 0.95):.2f} ms · "
           f"p99 {p99:.2f} ms · max {max(timings):.2f} ms   (bound: p99 < {BOUND_MS:.0f} ms)")
     by_label: dict[str, list[float]] = result["by_label"]  # type: ignore[assignment]
@@ -318,9 +326,9 @@ async def run_one(name: str, url: str, args: argparse.Namespace) -> bool:
             cities = list(await session.exec(__import__("sqlmodel").select(City)))
         await db.dispose()
         city_ids = [c.id for c in cities if c.id is not None]
-        networks = {c.id: c.network_id or 0 for c in cities if c.id is not None}
+        networks = {c.id: c.network_id for c in cities if c.id is not None}
         topics = [topic.slug for topic in all_topics()]
-        _rows, _topic_rows, truth = generate(corpus, args.count, city_ids, topics, datetime.now(UTC))
+        _rows, _topic_rows, truth = generate(corpus, args.count, city_ids, networks, topics, datetime.now(UTC))
         loaded = float("nan")
     else:
         loaded, truth, topics, networks, _cities = await load(url, args.count, corpus)

@@ -165,6 +165,7 @@ async def edit_practice(ix: Interaction, practice_id: int, raw: Mapping[str, obj
                 city = await _city_for(session, ix, given["city"])
                 if city.id != current.city_id:
                     current.city_id = city.id  # type: ignore[assignment]
+                    await queries.place(session, current)
                     outcome.changed.append("city")
             except PracticeInputError as error:
                 checked.errors.update(error.errors)

@@ -4,7 +4,7 @@ made for publication, and the programme topics each one is filed under.
 The full-text index is not a model: it lives beside the table, built by migration 0004 (SQLite:
 the FTS5 table `practice_fts` kept in step by triggers; PostgreSQL: the generated `search`
 tsvector column with a GIN index), see `storage/queries/practices.py`. Besides the words it holds
-filter terms, `zc<city id>` and `zt<topic slug without hyphens>`, so that a search filtered by
+filter terms, `zc<city id>`, `zn<network id>` and `zt<topic slug without hyphens>`, so that a search filtered by
 city, network or topic is one index lookup on either engine.
 """
 
@@ -47,6 +47,8 @@ class Practice(SQLModel, table=True):
     process: str = Field(default="", sa_type=Text)
     link: str = Field(default="", max_length=500)
     contact: str = Field(default="", max_length=200)
+    network_id: int | None = Field(default=None)
+    """Its city's network when filed (a filter term of the index), kept by the storage queries."""
     topics: str = Field(default="", max_length=500)
     """Its topic slugs, space-separated: a copy of `practice_topic` kept in step by the storage
     queries, so that the full-text index can hold topics (and the city) as filter terms."""

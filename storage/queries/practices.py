@@ -77,9 +77,16 @@ def tsquery(groups: Sequence[Sequence[str]], *, every_word: bool = True) -> str:
 # ---- storing --------------------------------------------------------------------------------
 
 
+async def place(session: AsyncSession, practice: Practice) -> None:
+    """Set the practice's network from its city (call after setting or changing `city_id`)."""
+    city = await session.get(City, practice.city_id)
+    practice.network_id = city.network_id if city is not None else None
+
+
 async def add_practice(session: AsyncSession, practice: Practice, topics: Iterable[str]) -> Practice:
     unique = list(dict.fromkeys(topics))
     practice.topics = " ".join(unique)
+    await place(session, practice)
     session.add(practice)
     await session.flush()
     assert practice.id is not None
@@ -210,7 +217,7 @@ class Hit:
 # its index yields): a query that matches a large part of the database ("city") costs about what
 # a precise one does, and the answer says that more practices match (add words or a filter).
 # Most queries match fewer and are ranked exactly.
-CANDIDATES = 200
+CANDIDATES = 100
 
 
 @dataclass
@@ -220,16 +227,15 @@ class SearchResult:
     """More practices matched than were ranked (the best of the newest CANDIDATES are shown)."""
 
 
-async def _facet_terms(session: AsyncSession, filters: Filters) -> list[list[str]]:
-    """The filter terms a match must have: each inner list is alternatives (a network's cities)."""
+def _facet_terms(filters: Filters) -> list[list[str]]:
+    """The filter terms a match must have (each inner list: alternatives)."""
     terms: list[list[str]] = []
     if filters.topic is not None:
         terms.append([topic_term(filters.topic)])
     if filters.city_id is not None:
         terms.append([city_term(filters.city_id)])
     if filters.network_id is not None:
-        ids = (await session.exec(select(City.id).where(City.network_id == filters.network_id))).all()
-        terms.append([city_term(city_id) for city_id in ids if city_id is not None])
+        terms.append([f"zn{filters.network_id}"])
     return terms
 
 
@@ -240,9 +246,7 @@ async def search(session: AsyncSession, groups: Sequence[Sequence[str]], filters
     filters are terms of the index itself, so the engine intersects them with the words."""
     if not any(groups):
         return SearchResult([], False)
-    facets = await _facet_terms(session, filters)
-    if any(not alternatives for alternatives in facets):
-        return SearchResult([], False)  # a network without cities
+    facets = _facet_terms(filters)
     params: dict[str, object] = {"limit": limit, "candidates": candidates}
     where = _filter_sql(Filters(statuses=filters.statuses, drafts_of=filters.drafts_of,
                                 all_drafts=filters.all_drafts, author_id=filters.author_id), params)

@@ -30,6 +30,7 @@ def upgrade() -> None:
     sa.Column('process', sa.Text(), nullable=False),
     sa.Column('link', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
     sa.Column('contact', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('network_id', sa.Integer(), nullable=True),
     sa.Column('topics', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
     sa.Column('language', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
@@ -88,8 +89,10 @@ def upgrade() -> None:
 _SEARCH_TITLE = ("{t}.title || ' ' || coalesce({t}.title_en, '')")
 _SEARCH_BODY = " || ' ' || ".join(
     f"{{t}}.{name} || ' ' || coalesce({{t}}.{name}_en, '')" for name in ("period", "purpose", "rationale", "process"))
-# Filter terms: `zc12` for city 12, `ztantirumours` for the topic anti-rumours (see the model).
-_SEARCH_FACETS = "'zc' || CAST({t}.city_id AS TEXT) || ' zt' || replace(replace({t}.topics, '-', ''), ' ', ' zt')"
+# Filter terms: `zc12` for city 12, `zn3` for network 3, `ztantirumours` for the topic
+# anti-rumours (see the model).
+_SEARCH_FACETS = ("'zc' || CAST({t}.city_id AS TEXT) || ' zn' || coalesce(CAST({t}.network_id AS TEXT), '0') || "
+                  "' zt' || replace(replace({t}.topics, '-', ''), ' ', ' zt')")
 
 
 def _sqlite_search() -> None:
@@ -103,7 +106,7 @@ def _sqlite_search() -> None:
     forget = (f"INSERT INTO practice_fts(practice_fts, rowid, title, body, facets) "
               f"VALUES ('delete', old.id, {values['old']});")
     columns = ", ".join([f"{name}{suffix}" for name in ("title", "period", "purpose", "rationale", "process")
-                         for suffix in ("", "_en")] + ["city_id", "topics"])
+                         for suffix in ("", "_en")] + ["city_id", "network_id", "topics"])
     op.execute(f"CREATE TRIGGER practice_fts_insert AFTER INSERT ON practice BEGIN {insert} END")
     op.execute(f"CREATE TRIGGER practice_fts_delete AFTER DELETE ON practice BEGIN {forget} END")
     op.execute(f"CREATE TRIGGER practice_fts_update AFTER UPDATE OF {columns} ON practice "
