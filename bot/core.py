@@ -52,6 +52,9 @@ EXTENSIONS: tuple[str, ...] = (
     "bot.handlers.group",
     "bot.handlers.city",
     "bot.handlers.role",
+    "bot.translation.extension",
+    "bot.handlers.translate",
+    "bot.relay.extension",
     "bot.handlers.practice",
 )
 

@@ -101,6 +101,9 @@ class Outgoing:
     original: str | None = None
     """The untranslated text, reachable from the copy (Slack context block, Discord spoiler)."""
     kind: Literal["bot", "relay", "broadcast", "reminder"] = "bot"
+    delivery_key: str | None = None
+    """Stable across retries of the same post (set by the outbox, at most 25 characters): an
+    adapter whose platform can deduplicate uses it (Discord: `nonce` with `enforce_nonce`)."""
     files: tuple[OutgoingFile, ...] = ()
     """Attached files; only sent to adapters whose `supports_files` is True (others never see any)."""
 

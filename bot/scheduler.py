@@ -70,6 +70,13 @@ class Scheduler:
                 log.exception("job %s failed; it runs again at its next wake-up", name)
         self._wake_at_next_due(entry)
 
+    def wake(self, name: str) -> None:
+        """Re-plan `name`'s next wake-up now: its work moved earlier than it said last time (a retry
+        was scheduled, an item was queued for later)."""
+        entry = self._entries.get(name)
+        if entry is not None:
+            self._wake_at_next_due(entry)
+
     async def run_due(self) -> None:
         """Run every job that has work now."""
         now = self.clock.now()

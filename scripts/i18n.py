@@ -50,8 +50,8 @@ def update(template: Catalog) -> None:
         path = catalog_path(locale)
         with path.open("rb") as handle:
             catalog = read_po(handle, locale=locale, domain=DOMAIN)
-        # A copy each time: Babel may share message objects with the template, and the English
-        # catalog's filled-in strings must not leak into the next language's.
+        # A copy each: `update` adds the template's own Message objects, and filling English
+        # into them would otherwise leak English into the next catalog as if it were translated.
         catalog.update(copy.deepcopy(template), no_fuzzy_matching=True)
         if locale == "en":
             for message in catalog:

@@ -111,6 +111,8 @@ class ConsoleAdapter(Adapter):
         text = message.text
         if message.footnote:
             text += f"\n({message.footnote})"
+        if message.original and message.original != message.text:
+            text += "\n" + "\n".join(f"│ {line}" for line in message.original.split("\n"))
         if buttons:
             text += "\n" + " ".join(f"[{index}: {button.label}]" for index, button in enumerate(buttons, 1))
         for attached in message.files:

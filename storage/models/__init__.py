@@ -22,6 +22,19 @@ from storage.models.registry import (  # noqa: E402
     Person,
     RoleGrant,
 )
+from storage.models.relay import (  # noqa: E402
+    EventClaim,
+    OutboxItem,
+    OutboxLane,
+    RelayCopy,
+    RelayMessage,
+)
+from storage.models.translation import (  # noqa: E402
+    DeepLGlossary,
+    FlagTranslation,
+    TranslationCacheEntry,
+    TranslationUsage,
+)
 
 # Database objects that migrations build in raw SQL and no model describes (full-text indexes):
 # Alembic's comparison of models and database leaves them alone.
@@ -44,5 +57,6 @@ def include_object(obj: object, name: str | None, type_: str, reflected: bool, c
     return True
 
 
-__all__ = ["Channel", "City", "Group", "GroupCity", "Network", "Person", "Practice", "PracticeTopic",
-           "RoleGrant", "SQLModel", "include_object"]
+__all__ = ["Channel", "City", "DeepLGlossary", "EventClaim", "FlagTranslation", "Group", "GroupCity", "Network",
+           "OutboxItem", "OutboxLane", "Person", "Practice", "PracticeTopic", "RelayCopy", "RelayMessage", "RoleGrant",
+           "SQLModel", "TranslationCacheEntry", "TranslationUsage", "include_object"]

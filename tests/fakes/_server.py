@@ -145,13 +145,14 @@ class FakeServer:
         self._thread_loop: asyncio.AbstractEventLoop | None = None
 
     # -- lifecycle -----------------------------------------------------------------
-    async def start(self) -> Self:
+    async def start(self, port: int = 0) -> Self:
+        """Listen on loopback: an ephemeral port (tests), or `port` (a standalone demo server)."""
         app = web.Application(middlewares=[self._middleware], client_max_size=16 * 1024 * 1024)
         self._routes(app)
         # A short shutdown timeout so a hanging (injected) handler never holds up stop().
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.2)
         await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        await web.TCPSite(self._runner, "127.0.0.1", port).start()
         self._port = self._runner.addresses[0][1]
         self._closing = asyncio.Event()
         return self

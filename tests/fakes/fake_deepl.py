@@ -24,15 +24,24 @@ Lexicon mode (opt-in, for tests that need translation to really map words, such 
 across languages): ``fake.use_lexicon({("FR", "EN"): {"accueil": "welcome", ...}, ...})``.
 For a language pair with a lexicon (base codes: ``EN-GB`` uses the ``EN`` entries), each word
 found in it is replaced, keeping a leading capital, and every other character (unknown words,
-punctuation, tags) is left as it is; no ``[XX]`` prefix is added. Pairs without a lexicon keep
+punctuation, XML tags and what they hold as attributes) is left as it is; no ``[XX]`` prefix is added. Pairs without a lexicon keep
 the prefix transform. The lexicon's source words also count for detection, so a text made of
 Italian lexicon words is detected as ``IT``. It is a word list, not a translator: grammar and
 word order are not touched, and only the words a test lists are "translated".
+
+Standalone, for a manual console demo (Ctrl-C stops it)::
+
+    python -m tests.fakes.fake_deepl --port 8090
+    DEEPL_AUTH_KEY=test-key:fx DEEPL_SERVER_URL=http://127.0.0.1:8090 icc-bot console
 """
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import contextlib
 import datetime
+import json
 import re
 import uuid
 from dataclasses import dataclass
@@ -344,7 +353,9 @@ def _word_by_word(text: str, lexicon: dict[str, str]) -> str:
             return word
         return found[:1].upper() + found[1:] if word[:1].isupper() else found
 
-    return re.sub(r"\w+", swap, text)
+    # Words only, never inside the XML tags that protect mentions, links and code.
+    return "".join(part if part.startswith("<") else re.sub(r"\w+", swap, part)
+                   for part in re.split(r"(<[^>]*>)", text))
 
 
 def _as_list(value: Any) -> list[str]:
@@ -358,3 +369,55 @@ def _glossary_entries(glossary: dict[str, Any], source: str | None, target: str)
         if source and d["source_lang"] == source.lower() and d["target_lang"] == target.split("-")[0].lower():
             return dict(d["entries"])
     return {}
+
+
+class _ChattyFakeDeepL(FakeDeepL):
+    """The standalone server: one line per translation request, so a demo shows what DeepL got."""
+
+    async def _translate(self, request: web.Request) -> web.Response:
+        response = await super()._translate(request)
+        body = record_of(request).body
+        body = body if isinstance(body, dict) else {}
+        texts = _as_list(body.get("text"))
+        source = body.get("source_lang") or "auto"
+        print(f"translate {source} → {body.get('target_lang')}: {len(texts)} text(s), "
+              f"{sum(len(t) for t in texts)} characters → {response.status}; billed so far: {self.billed_characters}",
+              flush=True)
+        return response
+
+
+async def _serve(port: int, key: str, limit: int, lexicon: str | None = None) -> None:
+    fake = _ChattyFakeDeepL(key, character_limit=limit)
+    if lexicon:
+        fake.use_lexicon(_read_lexicon(lexicon))
+    await fake.start(port)
+    print(f"Fake DeepL listening on {fake.url} (key {key}, {limit} characters a month). In another terminal:\n"
+          f"  DEEPL_AUTH_KEY={key} DEEPL_SERVER_URL={fake.url} icc-bot console", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await fake.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m tests.fakes.fake_deepl",
+                                     description="Run the fake DeepL API on 127.0.0.1 for a manual console demo.")
+    parser.add_argument("--port", type=int, default=8090)
+    parser.add_argument("--key", default="test-key:fx", help="the DEEPL_AUTH_KEY it accepts")
+    parser.add_argument("--limit", type=int, default=500_000, help="characters before it answers 456")
+    parser.add_argument("--lexicon", metavar="FILE.json", help="lexicon mode: {\"FR>EN\": {\"accueil\": "
+                        "\"welcome\"}, …} (see the module docstring)")
+    args = parser.parse_args(argv)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(args.port, args.key, args.limit, args.lexicon))
+
+
+def _read_lexicon(path: str) -> dict[tuple[str, str], dict[str, str]]:
+    """`{"FR>EN": {"accueil": "welcome"}}` from a JSON file → the pairs `use_lexicon` takes."""
+    with open(path, encoding="utf-8") as handle:
+        raw = json.load(handle)
+    return {tuple(pair.split(">", 1)): dict(words) for pair, words in raw.items()}  # type: ignore[misc]
+
+
+if __name__ == "__main__":
+    main()

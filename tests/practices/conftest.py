@@ -1,34 +1,19 @@
-"""Fixtures for the good-practice tests: the console with translation through the real deepl
-client against the fake DeepL in lexicon mode, so that words really cross languages."""
+"""Fixtures for the good-practice tests: the console with the bot's DeepL translator (the relay
+branch's, through the real deepl client) on the fake DeepL in lexicon mode, so that words really
+cross languages. The lexicon (tests/practices/lexicon.json) also serves the console demo:
+`python -m tests.fakes.fake_deepl --lexicon tests/practices/lexicon.json`."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
-import deepl
 import pytest
 
-from bot.translation import Translator
-from tests.fakes.fake_deepl import FakeDeepL
+from tests.fakes.fake_deepl import FakeDeepL, _read_lexicon
 from tests.harness import ConsoleHarness
-from tests.practices.deepl_stand_in import DeepLStandIn
 
-# A few words of the network's languages, enough for the scenarios below.
-LEXICON: dict[tuple[str, str], dict[str, str]] = {
-    ("FR", "EN"): {"accueil": "welcome", "des": "of", "nouveaux": "new", "arrivants": "arrivals", "aider": "help",
-                   "les": "the", "migrants": "migrants", "à": "to", "trouver": "find", "leur": "their",
-                   "place": "place", "dans": "in", "la": "the", "ville": "city", "ateliers": "workshops",
-                   "chaque": "each", "semaine": "week", "depuis": "since", "rumeurs": "rumours",
-                   "contre": "against", "quartiers": "neighbourhoods", "écoles": "schools"},
-    ("IT", "EN"): {"accoglienza": "welcome", "laboratori": "workshops", "nuovi": "new", "arrivati": "arrivals",
-                   "città": "city", "settimanali": "weekly", "dicerie": "rumours", "scuole": "schools"},
-    ("EN", "IT"): {"welcome": "accoglienza", "of": "di", "new": "nuovi", "arrivals": "arrivati", "help": "aiutare",
-                   "the": "i", "migrants": "migranti", "to": "a", "find": "trovare", "their": "il loro",
-                   "place": "posto", "in": "nella", "city": "città", "workshops": "laboratori"},
-    ("EN", "FR"): {"welcome": "accueil", "workshops": "ateliers", "schools": "écoles", "rumours": "rumeurs"},
-    ("ES", "EN"): {"rumores": "rumours", "barrios": "neighbourhoods", "escuelas": "schools",
-                   "contra": "against", "los": "the", "en": "in"},
-}
+LEXICON = _read_lexicon(str(Path(__file__).with_name("lexicon.json")))
 
 
 @pytest.fixture
@@ -37,21 +22,14 @@ def lexicon_deepl(fake_deepl: FakeDeepL) -> FakeDeepL:
     return fake_deepl
 
 
-@pytest.fixture
-def translator(lexicon_deepl: FakeDeepL) -> DeepLStandIn:
-    return DeepLStandIn(deepl.Translator("test-key:fx", server_url=lexicon_deepl.url))
-
-
-async def _translated(url: str, translator: DeepLStandIn) -> ConsoleHarness:
-    harness = await ConsoleHarness.start(url, demo=False)
-    harness.bot.provide(Translator, translator)  # type: ignore[type-abstract]
-    return harness
+async def _translated(url: str, fake: FakeDeepL) -> ConsoleHarness:
+    return await ConsoleHarness.start(url, demo=False, deepl_auth_key=fake.auth_key, deepl_server_url=fake.url)
 
 
 @pytest.fixture
-async def translated_console(demo_database_url: str, translator: DeepLStandIn) -> AsyncIterator[ConsoleHarness]:
+async def translated_console(demo_database_url: str, lexicon_deepl: FakeDeepL) -> AsyncIterator[ConsoleHarness]:
     """The demo network on the console, on each database, translating through the fake DeepL."""
-    harness = await _translated(demo_database_url, translator)
+    harness = await _translated(demo_database_url, lexicon_deepl)
     try:
         yield harness
     finally:
@@ -59,9 +37,9 @@ async def translated_console(demo_database_url: str, translator: DeepLStandIn) -
 
 
 @pytest.fixture
-async def sqlite_translated_console(sqlite_demo_url: str, translator: DeepLStandIn
+async def sqlite_translated_console(sqlite_demo_url: str, lexicon_deepl: FakeDeepL
                                     ) -> AsyncIterator[ConsoleHarness]:
-    harness = await _translated(sqlite_demo_url, translator)
+    harness = await _translated(sqlite_demo_url, lexicon_deepl)
     try:
         yield harness
     finally:

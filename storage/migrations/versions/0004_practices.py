@@ -1,7 +1,7 @@
 """practices: the good-practice database and its full-text index
 
 Revision ID: 0004_practices
-Revises: 0001_registry
+Revises: 0003_relay
 Create Date: 2026-11-25
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import storage.types
 
 revision: str = '0004_practices'
-down_revision: str | Sequence[str] | None = '0001_registry'
+down_revision: str | Sequence[str] | None = '0003_relay'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
