@@ -24,10 +24,11 @@ Lexicon mode (opt-in, for tests that need translation to really map words, such 
 across languages): ``fake.use_lexicon({("FR", "EN"): {"accueil": "welcome", ...}, ...})``.
 For a language pair with a lexicon (base codes: ``EN-GB`` uses the ``EN`` entries), each word
 found in it is replaced, keeping a leading capital, and every other character (unknown words,
-punctuation, XML tags and what they hold as attributes) is left as it is; no ``[XX]`` prefix is added. Pairs without a lexicon keep
-the prefix transform. The lexicon's source words also count for detection, so a text made of
-Italian lexicon words is detected as ``IT``. It is a word list, not a translator: grammar and
-word order are not touched, and only the words a test lists are "translated".
+punctuation, XML tags and what they hold as attributes) is left as it is; no ``[XX]`` prefix is
+added. Pairs without a lexicon keep the prefix transform. The lexicon's source words also
+count for detection, so a text made of Italian lexicon words is detected as ``IT``. It is a
+word list, not a translator: grammar and word order are not touched, and only the words a test
+lists are "translated".
 
 Standalone, for a manual console demo (Ctrl-C stops it)::
 
