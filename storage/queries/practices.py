@@ -254,7 +254,10 @@ async def search(session: AsyncSession, groups: Sequence[Sequence[str]], filters
         params["q"] = tsquery(groups, every_word=every_word)
         params["f"] = " & ".join("(" + " | ".join(alternatives) + ")" for alternatives in facets) or "zall"
         match = "to_tsquery('icc_search', :q)" + (" && to_tsquery('simple', :f)" if facets else "")
-        await _choose_postgres_plan(session, match, params)
+        if await _choose_postgres_plan(session, match, params):
+            # A table scan reads each candidate's indexed text twice (test, then rank): half the
+            # candidates keep a broad query's cost near a precise one's.
+            params["candidates"] = max(candidates // 2, limit)
         # Candidates as the index yields them (no order asked, so the scan stops at the limit),
         # ranked by ts_rank as they come: only those few indexed texts are read.
         sql = ("WITH c AS MATERIALIZED (SELECT p.id, ts_rank(p.search, to_tsquery('icc_search', :q)) AS score "
@@ -281,11 +284,12 @@ async def search(session: AsyncSession, groups: Sequence[Sequence[str]], filters
 BROAD_SHARE = 0.3
 
 
-async def _choose_postgres_plan(session: AsyncSession, match: str, params: dict[str, object]) -> None:
+async def _choose_postgres_plan(session: AsyncSession, match: str, params: dict[str, object]) -> bool:
     """Pick the scan from the planner's own estimate of how many practices match. Its cost model
     does not count reading each row's indexed text out of line (TOAST), which a table scan must do
     to test every row it passes: left alone it takes a table scan for queries matching a few per
-    cent, reading hundreds of texts, where the index would read none."""
+    cent, reading hundreds of texts, where the index would read none. True for a broad query (a
+    table scan)."""
     estimate = (await session.exec(text(  # type: ignore[call-overload]
         f"EXPLAIN (FORMAT JSON) SELECT 1 FROM practice p WHERE p.search @@ ({match})"), params=params)).first()
     total = (await session.exec(text(  # type: ignore[call-overload]
@@ -293,11 +297,12 @@ async def _choose_postgres_plan(session: AsyncSession, match: str, params: dict[
     try:
         rows = float(estimate[0][0]["Plan"]["Plan Rows"])
     except (TypeError, KeyError, IndexError):
-        return
+        return False
     narrow = total is None or float(total[0]) <= 0 or rows < BROAD_SHARE * float(total[0])
     setting = "off" if narrow else "on"  # for the rest of this transaction
     await session.exec(text(f"SET LOCAL enable_seqscan = {setting}"))  # type: ignore[call-overload]
     await session.exec(text(f"SET LOCAL enable_indexscan = {setting}"))  # type: ignore[call-overload]
+    return not narrow
 
 
 async def list_practices(session: AsyncSession, filters: Filters, *, limit: int = 20,
