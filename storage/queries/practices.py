@@ -276,7 +276,7 @@ async def search(session: AsyncSession, groups: Sequence[Sequence[str]], filters
                "SELECT id, score, (SELECT count(*) FROM c) FROM c ORDER BY score, id DESC LIMIT :limit")
     rows = (await session.exec(text(sql), params=params)).all()  # type: ignore[call-overload]
     hits = [Hit(int(row[0]), float(row[1])) for row in rows]
-    return SearchResult(hits, bool(rows) and int(rows[0][2]) >= candidates)
+    return SearchResult(hits, bool(rows) and int(rows[0][2]) >= int(params["candidates"]))  # type: ignore[call-overload]
 
 
 # Above this share of the table matching, reading the table in order finds the candidates soonest;
