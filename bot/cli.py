@@ -72,8 +72,14 @@ def _deadlines(commands: argparse._SubParsersAction) -> None:
     add_commands(commands)
 
 
+def _practices(commands: argparse._SubParsersAction) -> None:
+    from bot.practices.cli import add_commands
+
+    add_commands(commands)
+
+
 # Other areas add their own commands (e.g. `practices export`): fn(subparsers) → None.
-CLI_EXTENSIONS: list[Callable[[argparse._SubParsersAction], None]] = [_deadlines]
+CLI_EXTENSIONS: list[Callable[[argparse._SubParsersAction], None]] = [_deadlines, _practices]
 
 
 def load_settings() -> Settings:

@@ -59,6 +59,7 @@ EXTENSIONS: tuple[str, ...] = (
     "bot.jobs.reminders",
     "bot.jobs.campaign_days",
     "bot.jobs.digest",
+    "bot.handlers.practice",
 )
 
 
@@ -230,7 +231,10 @@ class Bot:
                                  ix.can_open_form, spec=spec, args=invocation.args, event=event)
         group_id = await self._group_concerned(context)
         city_id = await self._city_concerned(context)
-        if not context.allows(spec.access, group_id=group_id, city_id=city_id):
+        # An AUTHOR command is about one record, whose author only its handler can know: the
+        # handler checks `ctx.allows(Access.AUTHOR, owner_person_id=…)` itself.
+        if spec.access is not Access.AUTHOR and not context.allows(spec.access, group_id=group_id,
+                                                                    city_id=city_id):
             await context.reply(refusal(spec.access))
             return
         try:
@@ -312,7 +316,7 @@ class Bot:
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
             message = Outgoing(part, **(options if last else {k: v for k, v in options.items()
-                                                              if k not in {"buttons", "footnote"}}))
+                                                              if k not in {"buttons", "footnote", "files"}}))
             ids.append(await adapter.post(channel, message))
         return ids
 

@@ -80,6 +80,15 @@ class PostAs:
 
 
 @dataclass(frozen=True)
+class OutgoingFile:
+    """A file that goes with a message (an export). Adapters with `supports_files` upload it."""
+
+    name: str
+    content: bytes
+    media_type: str = "text/plain"
+
+
+@dataclass(frozen=True)
 class Outgoing:
     """One message to post. `text` is final: translated, rendered, within the platform's limit."""
 
@@ -95,6 +104,8 @@ class Outgoing:
     delivery_key: str | None = None
     """Stable across retries of the same post (set by the outbox, at most 25 characters): an
     adapter whose platform can deduplicate uses it (Discord: `nonce` with `enforce_nonce`)."""
+    files: tuple[OutgoingFile, ...] = ()
+    """Attached files; only sent to adapters whose `supports_files` is True (others never see any)."""
 
 
 class DeliveryError(Exception):
@@ -132,6 +143,8 @@ class Adapter(ABC):
     """Sustained posts per second the platform allows in one channel (the core paces deliveries)."""
     post_burst: int = 5
     """Posts a channel may take at once before pacing starts."""
+    supports_files: bool = False
+    """True when `post`/`send_dm` upload `Outgoing.files` (Slack files, Discord attachments)."""
 
     @abstractmethod
     async def start(self, bot: Bot) -> None: ...

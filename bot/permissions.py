@@ -79,6 +79,7 @@ RULES: dict[tuple[str, str | None], Access] = {
     ("practice", "list"): Access.ANYONE,
     ("practice", "show"): Access.ANYONE,
     ("practice", "edit"): Access.AUTHOR,
+    ("practice", "submit"): Access.AUTHOR,
     ("practice", "delete"): Access.ICC_TEAM,
     ("practice", "review"): Access.ICC_TEAM,
     ("practice", "publish"): Access.ICC_TEAM,

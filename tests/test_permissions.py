@@ -47,6 +47,7 @@ EXPECTED: dict[tuple[str, str | None], set[str]] = {
     ("practice", "list"): EVERYONE,
     ("practice", "show"): EVERYONE,
     ("practice", "edit"): AUTHOR,
+    ("practice", "submit"): AUTHOR,
     ("practice", "delete"): ICC,
     ("practice", "review"): ICC,
     ("practice", "publish"): ICC,

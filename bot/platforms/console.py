@@ -23,6 +23,7 @@ import re
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from bot.clock import parse_duration, parse_instant
@@ -85,10 +86,14 @@ class ConsoleAdapter(Adapter):
     max_message_chars = 4000
     post_rate_per_second = 1000.0
     post_burst = 1000
+    supports_files = True
 
-    def __init__(self, output: TextIO | None = None, *, bot_name: str = "ICC bot") -> None:
+    def __init__(self, output: TextIO | None = None, *, bot_name: str = "ICC bot",
+                 files_dir: Path | None = None) -> None:
         self.output = output or sys.stdout
         self.bot_name = bot_name
+        self.files_dir = files_dir or Path("icc-files")
+        """Where attached files (exports) are saved; the output names each file's path."""
         self.state = ConsoleState()
         self.names: dict[str, str] = {}
         self.bot: Bot | None = None
@@ -102,8 +107,7 @@ class ConsoleAdapter(Adapter):
         self.output.write("\n".join(lines) + "\n")
         self.output.flush()
 
-    @staticmethod
-    def _render(message: Outgoing, buttons: Sequence[Button]) -> str:
+    def _render(self, message: Outgoing, buttons: Sequence[Button]) -> str:
         text = message.text
         if message.footnote:
             text += f"\n({message.footnote})"
@@ -111,7 +115,17 @@ class ConsoleAdapter(Adapter):
             text += "\n" + "\n".join(f"│ {line}" for line in message.original.split("\n"))
         if buttons:
             text += "\n" + " ".join(f"[{index}: {button.label}]" for index, button in enumerate(buttons, 1))
+        for attached in message.files:
+            path = self._save(attached.name, attached.content)
+            text += f"\n📎 {attached.name} ({len(attached.content):,} bytes): {path}"
         return text
+
+    def _save(self, name: str, content: bytes) -> Path:
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        safe = re.sub(r"[^\w.-]", "_", Path(name).name) or "file"
+        path = self.files_dir / safe
+        path.write_bytes(content)
+        return path
 
     def channel_label(self, channel: ChannelRef) -> str:
         return f"#{channel.channel}"

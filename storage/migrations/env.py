@@ -8,7 +8,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
-import storage.models  # noqa: F401  (registers every table)
+import storage.models  # registers every table
 from storage.db import DEFAULT_URL, sync_url
 
 config = context.config
@@ -21,6 +21,7 @@ def run_with(connection) -> None:  # type: ignore[no-untyped-def]
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=storage.models.include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

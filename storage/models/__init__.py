@@ -13,6 +13,7 @@ SQLModel.metadata.naming_convention = {
 }
 
 from storage.models.deadlines import Deadline, DeadlineCity, Notice, NoticeBatch, Reminder  # noqa: E402
+from storage.models.practices import Practice, PracticeTopic  # noqa: E402
 from storage.models.registry import (  # noqa: E402
     Channel,
     City,
@@ -36,7 +37,28 @@ from storage.models.translation import (  # noqa: E402
     TranslationUsage,
 )
 
+# Database objects that migrations build in raw SQL and no model describes (full-text indexes):
+# Alembic's comparison of models and database leaves them alone.
+UNMANAGED_TABLE_PREFIXES: tuple[str, ...] = ("practice_fts",)
+UNMANAGED_COLUMNS: frozenset[tuple[str, str]] = frozenset({("practice", "search")})
+UNMANAGED_INDEXES: frozenset[str] = frozenset({"ix_practice_search"})
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """Alembic's `include_object` hook: skip the unmanaged objects above."""
+    if name is None:
+        return True
+    if type_ == "table":
+        return not name.startswith(UNMANAGED_TABLE_PREFIXES)
+    if type_ == "column":
+        table = getattr(getattr(obj, "table", None), "name", "")
+        return (table, name) not in UNMANAGED_COLUMNS
+    if type_ == "index":
+        return name not in UNMANAGED_INDEXES
+    return True
+
+
 __all__ = ["Channel", "City", "Deadline", "DeadlineCity", "DeepLGlossary", "EventClaim", "FlagTranslation",
-           "Group", "GroupCity", "Network", "Notice", "NoticeBatch", "OutboxItem", "OutboxLane", "Person",
-           "RelayCopy", "RelayMessage", "Reminder", "RoleGrant", "SQLModel", "TranslationCacheEntry",
-           "TranslationUsage"]
+           "Group", "GroupCity", "Network", "Notice", "NoticeBatch", "OutboxItem", "OutboxLane", "Person", "Practice",
+           "PracticeTopic", "RelayCopy", "RelayMessage", "Reminder", "RoleGrant", "SQLModel", "TranslationCacheEntry",
+           "TranslationUsage", "include_object"]

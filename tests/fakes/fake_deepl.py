@@ -20,6 +20,16 @@ The "translation" is deterministic and recognisable: ``"[FR] " + text`` for targ
 mentions and links stay intact; glossary entries are substituted word-for-word. Text whose
 source language equals the target's comes back unchanged, and is still billed.
 
+Lexicon mode (opt-in, for tests that need translation to really map words, such as search
+across languages): ``fake.use_lexicon({("FR", "EN"): {"accueil": "welcome", ...}, ...})``.
+For a language pair with a lexicon (base codes: ``EN-GB`` uses the ``EN`` entries), each word
+found in it is replaced, keeping a leading capital, and every other character (unknown words,
+punctuation, XML tags and what they hold as attributes) is left as it is; no ``[XX]`` prefix is
+added. Pairs without a lexicon keep the prefix transform. The lexicon's source words also
+count for detection, so a text made of Italian lexicon words is detected as ``IT``. It is a
+word list, not a translator: grammar and word order are not touched, and only the words a test
+lists are "translated".
+
 Standalone, for a manual console demo (Ctrl-C stops it)::
 
     python -m tests.fakes.fake_deepl --port 8090
@@ -32,6 +42,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime
+import json
 import re
 import uuid
 from dataclasses import dataclass
@@ -113,6 +124,7 @@ class FakeDeepL(FakeServer):
         self.formality_languages = set(FORMALITY)
         self.guess_words = {lang: set(words) for lang, words in GUESS_WORDS.items()}
         self.detect_override: str | None = None  # force detected_source_language
+        self.lexicons: dict[tuple[str, str], dict[str, str]] = {}
         self.glossaries: dict[str, dict[str, Any]] = {}
 
     # -- controls --------------------------------------------------------------------
@@ -134,6 +146,12 @@ class FakeDeepL(FakeServer):
         """Answer with an HTML error page instead of JSON (a broken proxy)."""
         body = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
         self.add_fault(Fault(path, status, {}, body, "text/html", times))
+
+    def use_lexicon(self, lexicons: dict[tuple[str, str], dict[str, str]]) -> None:
+        """Turn on lexicon mode for these (source, target) pairs (see the module docstring)."""
+        for (source, target), words in lexicons.items():
+            pair = (source.upper().split("-")[0], target.upper().split("-")[0])
+            self.lexicons.setdefault(pair, {}).update({k.lower(): v for k, v in words.items()})
 
     # -- assertions ------------------------------------------------------------------
     @property
@@ -213,7 +231,12 @@ class FakeDeepL(FakeServer):
         out = []
         for text in texts:
             detected = source or self._detect(text)
-            result = {"detected_source_language": detected, "text": self._transform(text, detected, target, entries)}
+            lexicon = self.lexicons.get((detected.split("-")[0], target.split("-")[0]))
+            if lexicon and detected.split("-")[0] != target.split("-")[0]:
+                translated = _word_by_word(text, lexicon)
+            else:
+                translated = self._transform(text, detected, target, entries)
+            result = {"detected_source_language": detected, "text": translated}
             if p.get("show_billed_characters") in (True, "1", "true"):
                 result["billed_characters"] = len(text)
             if p.get("model_type"):
@@ -226,6 +249,8 @@ class FakeDeepL(FakeServer):
             return self.detect_override
         words = set(re.findall(r"\w+", text.lower()))
         scores = {lang: len(words & vocab) for lang, vocab in self.guess_words.items()}
+        for (source, _target), lexicon in self.lexicons.items():
+            scores[source] = scores.get(source, 0) + len(words & set(lexicon))
         best = max(scores, key=lambda lang: scores[lang], default="EN")
         return best if scores.get(best) else "EN"
 
@@ -321,6 +346,19 @@ class FakeDeepL(FakeServer):
         return raw_response(200, tsv.encode(), "text/tab-separated-values")
 
 
+def _word_by_word(text: str, lexicon: dict[str, str]) -> str:
+    def swap(match: re.Match[str]) -> str:
+        word = match.group(0)
+        found = lexicon.get(word.lower())
+        if found is None:
+            return word
+        return found[:1].upper() + found[1:] if word[:1].isupper() else found
+
+    # Words only, never inside the XML tags that protect mentions, links and code.
+    return "".join(part if part.startswith("<") else re.sub(r"\w+", swap, part)
+                   for part in re.split(r"(<[^>]*>)", text))
+
+
 def _as_list(value: Any) -> list[str]:
     if value is None:
         return []
@@ -349,8 +387,10 @@ class _ChattyFakeDeepL(FakeDeepL):
         return response
 
 
-async def _serve(port: int, key: str, limit: int) -> None:
+async def _serve(port: int, key: str, limit: int, lexicon: str | None = None) -> None:
     fake = _ChattyFakeDeepL(key, character_limit=limit)
+    if lexicon:
+        fake.use_lexicon(_read_lexicon(lexicon))
     await fake.start(port)
     print(f"Fake DeepL listening on {fake.url} (key {key}, {limit} characters a month). In another terminal:\n"
           f"  DEEPL_AUTH_KEY={key} DEEPL_SERVER_URL={fake.url} icc-bot console", flush=True)
@@ -366,9 +406,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8090)
     parser.add_argument("--key", default="test-key:fx", help="the DEEPL_AUTH_KEY it accepts")
     parser.add_argument("--limit", type=int, default=500_000, help="characters before it answers 456")
+    parser.add_argument("--lexicon", metavar="FILE.json", help="lexicon mode: {\"FR>EN\": {\"accueil\": "
+                        "\"welcome\"}, …} (see the module docstring)")
     args = parser.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(args.port, args.key, args.limit))
+        asyncio.run(_serve(args.port, args.key, args.limit, args.lexicon))
+
+
+def _read_lexicon(path: str) -> dict[tuple[str, str], dict[str, str]]:
+    """`{"FR>EN": {"accueil": "welcome"}}` from a JSON file → the pairs `use_lexicon` takes."""
+    with open(path, encoding="utf-8") as handle:
+        raw = json.load(handle)
+    return {tuple(pair.split(">", 1)): dict(words) for pair, words in raw.items()}  # type: ignore[misc]
 
 
 if __name__ == "__main__":

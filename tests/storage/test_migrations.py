@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, inspect
 from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
-import storage.models  # noqa: F401
+import storage.models
 from storage.db import sync_url
 from storage.migrate import current_revisions, head_revisions, upgrade
 
@@ -45,8 +45,8 @@ def test_empty_to_head_then_models_match(empty_database: str) -> None:
     assert set(current_revisions(empty_database)) == set(head_revisions())
     engine = create_engine(sync_url(empty_database), poolclass=NullPool)
     with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}),
-                                       SQLModel.metadata)
+        options = {"compare_type": True, "include_object": storage.models.include_object}
+        differences = compare_metadata(MigrationContext.configure(connection, opts=options), SQLModel.metadata)
         tables = set(inspect(connection).get_table_names())
     engine.dispose()
     assert differences == [], "models and migrations differ: write a migration"
