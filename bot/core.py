@@ -47,6 +47,7 @@ ButtonHandler = Callable[[Interaction, ButtonPressed], Awaitable[None]]
 
 # Each area of the bot, loaded in this order. A module here exposes `setup(bot)`.
 EXTENSIONS: tuple[str, ...] = (
+    "bot.completion",
     "bot.handlers.help",
     "bot.handlers.lang",
     "bot.handlers.group",
@@ -300,17 +301,25 @@ class Bot:
         """Render `text` in `locale`, split it to the platform's limit and post it. Returns the ids."""
         adapter = self.adapter(channel.platform)
         parts = split_text(render(text, locale), adapter.max_message_chars)
+        options = _rendered_buttons(options, locale)
         ids = []
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
+            # Buttons, the footnote and the original go once, under the last part.
             message = Outgoing(part, **(options if last else {k: v for k, v in options.items()
-                                                              if k not in {"buttons", "footnote"}}))
+                                                              if k not in {"buttons", "footnote", "original"}}))
             ids.append(await adapter.post(channel, message))
         return ids
 
     async def send_dm(self, person: PersonRef, text: Text, locale: str, **options: Any) -> str:
         adapter = self.adapter(person.platform)
-        return await adapter.send_dm(person, Outgoing(render(text, locale), **options))
+        return await adapter.send_dm(person, Outgoing(render(text, locale), **_rendered_buttons(options, locale)))
+
+
+def _rendered_buttons(options: dict[str, Any], locale: str) -> dict[str, Any]:
+    if options.get("buttons"):
+        return {**options, "buttons": tuple(button.rendered(locale) for button in options["buttons"])}
+    return options
 
 
 def channel_ref(channel: Channel) -> ChannelRef:

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import sys
 from pathlib import Path
 
@@ -49,7 +50,9 @@ def update(template: Catalog) -> None:
         path = catalog_path(locale)
         with path.open("rb") as handle:
             catalog = read_po(handle, locale=locale, domain=DOMAIN)
-        catalog.update(template, no_fuzzy_matching=True)
+        # A copy: Catalog.update adds the template's own Message objects, so filling English
+        # msgstrs below would otherwise leak into the next locale's catalog as "translations".
+        catalog.update(copy.deepcopy(template), no_fuzzy_matching=True)
         if locale == "en":
             for message in catalog:
                 if message.id and not _translated(message.string):

@@ -12,6 +12,7 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
+from storage.models.discord import DiscordThreadPost, DiscordWebhook  # noqa: E402
 from storage.models.registry import (  # noqa: E402
     Channel,
     City,
@@ -22,4 +23,5 @@ from storage.models.registry import (  # noqa: E402
     RoleGrant,
 )
 
-__all__ = ["Channel", "City", "Group", "GroupCity", "Network", "Person", "RoleGrant", "SQLModel"]
+__all__ = ["Channel", "City", "DiscordThreadPost", "DiscordWebhook", "Group", "GroupCity", "Network", "Person",
+           "RoleGrant", "SQLModel"]

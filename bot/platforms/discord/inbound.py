@@ -1,0 +1,261 @@
+"""Gateway events → core events.
+
+Channels are `ChannelRef("discord", guild_id, channel_id)`; a message in a thread is reported on
+the thread's parent channel with `thread_id` = the thread's id (which, for a thread started from
+a message, is that message's id). People are `PersonRef("discord", guild_id, user_id)`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.events import (
+    Attachment,
+    Author,
+    ChannelRef,
+    MessageDeleted,
+    MessageEdited,
+    MessagePosted,
+    PersonRef,
+    ReactionAdded,
+)
+from bot.platforms.discord.markup import Mentions, emoji_name, to_neutral
+from storage.queries import registry
+
+if TYPE_CHECKING:
+    from bot.platforms.discord.adapter import DiscordAdapter
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "discord"
+DM_WORKSPACE = "dm"
+# Messages people write; joins, pins, thread-created notices and the like are not relayed.
+CONTENT_TYPES = (discord.MessageType.default, discord.MessageType.reply)
+THREAD_TYPES = (discord.ChannelType.public_thread, discord.ChannelType.private_thread,
+                discord.ChannelType.news_thread)
+
+
+class BoundedMap(OrderedDict[int, int]):
+    """A small LRU map (message id → the thread it lives in, thread → parent)."""
+
+    def __init__(self, size: int = 20_000) -> None:
+        super().__init__()
+        self.size = size
+
+    def remember(self, key: int, value: int) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > self.size:
+            self.popitem(last=False)
+
+
+class Inbound:
+    def __init__(self, adapter: DiscordAdapter) -> None:
+        self.adapter = adapter
+        self.parent_of_thread = BoundedMap()
+        """thread id → parent channel id, for threads seen (cached by discord.py or fetched)."""
+        self.not_threads: set[int] = set()
+        self.thread_of_message = BoundedMap()
+        """message id → the thread it was written in (so replies and fetches find it)."""
+        self._dm_workspaces: dict[int, str] = {}
+
+    @property
+    def client(self) -> discord.Client:
+        return self.adapter.client
+
+    # ---- who and where ----------------------------------------------------------------------
+
+    def author(self, user: discord.abc.User, guild_id: int | None, *, locale: str | None = None) -> Author:
+        workspace = str(guild_id) if guild_id is not None else self._dm_workspaces.get(user.id, DM_WORKSPACE)
+        return Author(PersonRef(PLATFORM, workspace, str(user.id)), user.display_name,
+                      avatar_url=user.display_avatar.url, is_bot=user.bot, locale=locale)
+
+    async def interaction_author(self, interaction: discord.Interaction) -> Author:
+        if interaction.guild_id is None:
+            await self._learn_dm_workspace(interaction.user.id)
+        return self.author(interaction.user, interaction.guild_id, locale=str(interaction.locale))
+
+    async def _learn_dm_workspace(self, user_id: int) -> None:
+        """In a DM there is no server: act as the person the bot already knows from a server, so
+        their city and roles apply (a reminder's Done button pressed in a DM)."""
+        if user_id in self._dm_workspaces:
+            return
+        bot = self.adapter.bot
+        assert bot is not None
+        async with bot.db.session() as session:
+            person = await registry.find_person(session, PLATFORM, str(user_id))
+        self._dm_workspaces[user_id] = person.workspace if person else DM_WORKSPACE
+
+    async def place(self, guild_id: int | None, channel_id: int) -> tuple[ChannelRef, str | None] | None:
+        """(channel, thread id) for a message's channel, or None outside servers."""
+        if guild_id is None:
+            return None
+        parent = await self.parent_of(guild_id, channel_id)
+        if parent is None:
+            return ChannelRef(PLATFORM, str(guild_id), str(channel_id)), None
+        return ChannelRef(PLATFORM, str(guild_id), str(parent)), str(channel_id)
+
+    async def parent_of(self, guild_id: int, channel_id: int) -> int | None:
+        """The parent channel when `channel_id` is a thread, else None."""
+        if channel_id in self.parent_of_thread:
+            return self.parent_of_thread[channel_id]
+        if channel_id in self.not_threads:
+            return None
+        guild = self.client.get_guild(guild_id)
+        found: Any = guild.get_channel_or_thread(channel_id) if guild else None
+        if found is None:
+            try:
+                found = await self.client.fetch_channel(channel_id)
+            except discord.HTTPException:
+                log.warning("cannot see channel %s of server %s", channel_id, guild_id)
+                return None
+        if isinstance(found, discord.Thread) and found.parent_id:
+            self.parent_of_thread.remember(channel_id, found.parent_id)
+            return found.parent_id
+        self.not_threads.add(channel_id)
+        return None
+
+    def learn_thread(self, thread: discord.Thread) -> None:
+        if thread.parent_id:
+            self.parent_of_thread.remember(thread.id, thread.parent_id)
+
+    def interaction_channel(self, interaction: discord.Interaction) -> ChannelRef | None:
+        if interaction.guild_id is None or interaction.channel_id is None:
+            return None
+        channel = interaction.channel
+        if isinstance(channel, discord.Thread) and channel.parent_id:
+            self.learn_thread(channel)
+            return ChannelRef(PLATFORM, str(interaction.guild_id), str(channel.parent_id))
+        return ChannelRef(PLATFORM, str(interaction.guild_id), str(interaction.channel_id))
+
+    # ---- message text -------------------------------------------------------------------------
+
+    def text_of(self, message: discord.Message) -> str:
+        """The message as neutral markup, with attachments, stickers and previews as links."""
+        text = to_neutral(message.content, self.mentions_of(message))
+        for snapshot in getattr(message, "message_snapshots", None) or []:
+            forwarded = to_neutral(snapshot.content or "", self.mentions_of(message))
+            if forwarded:
+                text += ("\n" if text else "") + "\n".join(f"> {line}" for line in forwarded.splitlines())
+        links = [attachment.url for attachment in message.attachments]
+        links += [sticker.url for sticker in message.stickers]
+        links += [embed.url for embed in message.embeds if embed.url and embed.url not in message.content]
+        for link in links:
+            if link not in text:
+                text += ("\n" if text else "") + link
+        return text
+
+    def attachments_of(self, message: discord.Message) -> tuple[Attachment, ...]:
+        return tuple(Attachment(attachment.filename, attachment.url) for attachment in message.attachments)
+
+    def mentions_of(self, message: discord.Message) -> Mentions:
+        guild = message.guild
+
+        def member_name(user_id: int) -> str | None:
+            member = guild.get_member(user_id) if guild else None
+            user = member or self.client.get_user(user_id)
+            return user.display_name if user else None
+
+        def role_name(role_id: int) -> str | None:
+            role = guild.get_role(role_id) if guild else None
+            return role.name if role else None
+
+        def channel_name(channel_id: int) -> str | None:
+            channel = guild.get_channel_or_thread(channel_id) if guild else None
+            return channel.name if channel else None
+
+        return Mentions(
+            users={user.id: user.display_name for user in message.mentions},
+            roles={role.id: role.name for role in message.role_mentions},
+            channels={channel.id: channel.name for channel in message.channel_mentions
+                      if hasattr(channel, "name")},
+            lookup_user=member_name, lookup_role=role_name, lookup_channel=channel_name)
+
+    def from_bot(self, message: discord.Message) -> bool:
+        """Bots, webhooks (ours above all: they carry our relays) and the bot itself."""
+        me = self.client.user
+        return bool(message.author.bot or message.webhook_id is not None
+                    or (me is not None and message.author.id == me.id)
+                    or message.application_id is not None)
+
+    # ---- events -------------------------------------------------------------------------------
+
+    async def on_message(self, message: discord.Message) -> None:
+        if message.type not in CONTENT_TYPES or message.guild is None:
+            return
+        where = await self.place(message.guild.id, message.channel.id)
+        if where is None:
+            return
+        channel, thread_id = where
+        if thread_id is not None:
+            self.thread_of_message.remember(message.id, int(thread_id))
+        event = MessagePosted(
+            channel=channel, message_id=str(message.id), author=self.author(message.author, message.guild.id),
+            text=self.text_of(message), thread_id=thread_id, attachments=self.attachments_of(message),
+            event_id=str(message.id), from_bot=self.from_bot(message), sent_at=message.created_at)
+        await self._handle(event)
+
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        message = payload.message
+        if payload.guild_id is None or message.type not in CONTENT_TYPES:
+            return
+        # Discord also sends updates when a link preview appears: those are not edits.
+        if message.edited_at is None:
+            return
+        if payload.cached_message is not None and payload.cached_message.content == message.content:
+            return
+        where = await self.place(payload.guild_id, payload.channel_id)
+        if where is None:
+            return
+        channel, _thread = where
+        event = MessageEdited(channel=channel, message_id=str(message.id), text=self.text_of(message),
+                              author=self.author(message.author, payload.guild_id),
+                              event_id=f"{message.id}@{message.edited_at.isoformat()}",
+                              from_bot=self.from_bot(message))
+        await self._handle(event)
+
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        await self._deleted(payload.guild_id, payload.channel_id, payload.message_id)
+
+    async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
+        for message_id in sorted(payload.message_ids):
+            await self._deleted(payload.guild_id, payload.channel_id, message_id)
+
+    async def _deleted(self, guild_id: int | None, channel_id: int, message_id: int) -> None:
+        where = await self.place(guild_id, channel_id)
+        if where is None:
+            return
+        channel, _thread = where
+        await self._handle(MessageDeleted(channel, str(message_id), event_id=f"{message_id}:deleted"))
+
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        me = self.client.user
+        if payload.guild_id is None or (me is not None and payload.user_id == me.id):
+            return
+        if payload.member is not None and payload.member.bot:
+            return
+        where = await self.place(payload.guild_id, payload.channel_id)
+        if where is None:
+            return
+        channel, thread_id = where
+        if thread_id is not None:
+            self.thread_of_message.remember(payload.message_id, int(thread_id))
+        emoji = emoji_name(str(payload.emoji) if payload.emoji.is_unicode_emoji() else "",
+                           payload.emoji.name if payload.emoji.is_custom_emoji() else None)
+        if not emoji:
+            return
+        person = PersonRef(PLATFORM, str(payload.guild_id), str(payload.user_id))
+        await self._handle(ReactionAdded(channel, str(payload.message_id), person, emoji,
+                                         event_id=f"{payload.message_id}:{payload.user_id}:{emoji}"))
+
+    async def on_thread_create(self, thread: discord.Thread) -> None:
+        self.learn_thread(thread)
+
+    async def _handle(self, event: Any) -> None:
+        bot = self.adapter.bot
+        if bot is not None:
+            await bot.handle(event)
