@@ -392,8 +392,8 @@ class DiscordAdapter(Adapter):
         content = to_discord(message.text)
         original = to_discord(message.original) if message.original else None
         inline = original is not None and "\n" not in original and len(original) <= INLINE_ORIGINAL
-        small = " · ".join(part for part in (message.footnote, spoiler(original) if inline and original else None)
-                           if part)
+        footnote = to_discord(message.footnote) if message.footnote else None
+        small = " · ".join(part for part in (footnote, spoiler(original) if inline and original else None) if part)
         embeds: list[discord.Embed] = []
         if small:
             line = subtext(small)
@@ -549,14 +549,16 @@ class DiscordAdapter(Adapter):
         if message.post_as is not None or via_webhook:
             webhook = await self.webhooks.get(channel)
             if webhook is not None:
-                thread = {"thread": discord.Object(int(location))} if location != channel.channel else {}
+                if location != channel.channel:
+                    options["thread"] = discord.Object(int(location))
                 try:
-                    await webhook.edit_message(int(message_id), **options, **thread)
+                    await webhook.edit_message(int(message_id), **options)
                     done = True
                 except discord.NotFound as error:
                     if error.code != UNKNOWN_MESSAGE:
                         raise
         if not done:
+            options.pop("thread", None)
             target = self.client.get_partial_messageable(int(location), guild_id=int(channel.workspace))
             await target.get_partial_message(int(message_id)).edit(**options)
         for part in parts[1:]:
@@ -594,7 +596,7 @@ class DiscordAdapter(Adapter):
     async def send_dm(self, person: PersonRef, message: Outgoing) -> str:
         try:
             user = discord.Object(int(person.user))
-            dm = await self.client.create_dm(user)  # type: ignore[arg-type]
+            dm = await self.client.create_dm(user)
             content, embeds = self.render_outgoing(message)
             parts = split_text(content, MAX_CHARS) if len(content) > MAX_CHARS else [content]
             view = buttons_view(message.buttons)
@@ -613,7 +615,7 @@ class DiscordAdapter(Adapter):
 
     async def post_ephemeral(self, channel: ChannelRef, person: PersonRef, text: str) -> None:
         """Discord has no messages only one person sees outside interactions: a DM, naming the channel."""
-        await self.send_dm(person, Outgoing(f"{text}\n{subtext(self.channel_label(channel))}"))
+        await self.send_dm(person, Outgoing(text, footnote=self.channel_label(channel)))
 
     async def fetch_message_text(self, channel: ChannelRef, message_id: str) -> str | None:
         lives_in = self.inbound.thread_of_message.get(int(message_id))

@@ -17,7 +17,7 @@ from __future__ import annotations
 import inspect
 import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -178,7 +178,8 @@ class TreeBuilder:
             return int
         return str
 
-    def autocompleter(self, param: Param) -> Callable[[discord.Interaction, str], Awaitable[list[Any]]]:
+    def autocompleter(self, param: Param) -> Callable[[discord.Interaction, str],
+                                                      Coroutine[Any, Any, list[app_commands.Choice[Any]]]]:
         adapter = self.adapter
         source = param.complete or ""
         integer = param.kind == "integer"

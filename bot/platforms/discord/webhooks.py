@@ -8,6 +8,7 @@ import logging
 import re
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -27,12 +28,15 @@ _RESERVED = {"everyone", "here"}
 RETRY_WITHOUT_PERMISSION = 600.0
 
 
+def _lookalike(letter: str, replacement: str) -> Callable[[re.Match[str]], str]:
+    return lambda match: re.sub(letter, replacement, match.group(0), flags=re.IGNORECASE)
+
+
 def safe_name(name: str, fallback: str = "ICC") -> str:
     """A name Discord accepts for a webhook post: 1–80 characters, no "clyde"/"discord"."""
     name = " ".join(name.split()) or fallback
     for word, (letter, lookalike) in _FORBIDDEN.items():
-        name = re.sub(word, lambda m, a=letter, b=lookalike: re.sub(a, b, m.group(0), flags=re.I), name,
-                      flags=re.IGNORECASE)
+        name = re.sub(word, _lookalike(letter, lookalike), name, flags=re.IGNORECASE)
     if name.lower() in _RESERVED:
         name = f"{name} ·"
     return name[:NAME_LIMIT]
