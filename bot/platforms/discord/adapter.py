@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -119,7 +120,7 @@ class DiscordAdapter(Adapter):
         self.inbound = Inbound(self)
         self.webhooks = Webhooks(self)
         self.forms = Forms()
-        self.thread_posts = BoundedMap()
+        self.thread_posts: BoundedMap[int] = BoundedMap()
         """Our posts that live in a thread (message id → thread id), also kept in the database."""
         self._gateway: asyncio.Task[None] | None = None
         self._previous_base: str | None = None
@@ -282,10 +283,10 @@ class DiscordAdapter(Adapter):
     async def _remember_people(self, guild_id: int | None, people: Sequence[discord.abc.User]) -> None:
         """People named in a command (`/icc role grant @Ana`) are known by name from then on."""
         assert self.bot is not None
+        workspaces = {user.id: await self.inbound.workspace_of(user.id, guild_id) for user in people}
         async with self.bot.db.session() as session:
             for user in people:
-                existing = await registry.find_person(session, PLATFORM, str(user.id))
-                workspace = existing.workspace if existing else str(guild_id or "dm")
+                workspace = workspaces[user.id]
                 await registry.upsert_person(session, PLATFORM, workspace, str(user.id),
                                              display_name=user.display_name, avatar_url=user.display_avatar.url,
                                              now=self.bot.clock.now())
@@ -482,6 +483,9 @@ class DiscordAdapter(Adapter):
         into that thread as a reply."""
         if not thread_id:
             return channel.channel, None
+        if not thread_id.isdigit():
+            log.warning("thread %r is not a Discord id: posting in %s itself", thread_id[:40], channel)
+            return channel.channel, None
         lives_in = self.inbound.thread_of_message.get(int(thread_id)) or self.thread_posts.get(int(thread_id))
         if lives_in is not None and str(lives_in) != thread_id:
             return str(lives_in), thread_id
@@ -652,8 +656,11 @@ def delivery_error(error: Exception, channel: ChannelRef | None) -> DeliveryErro
             return DeliveryError(reason)
         # 400 (our payload), 403 (no access), 404 (channel gone): the same request will fail again.
         return DeliveryError(reason, permanent=error.status in (400, 401, 403, 404) or error.code in GONE_CODES)
-    if isinstance(error, (aiohttp.ClientError, OSError, asyncio.TimeoutError)):
+    if isinstance(error, (aiohttp.ClientError, OSError, asyncio.TimeoutError, json.JSONDecodeError)):
         return DeliveryError(f"Discord unreachable from {where}: {type(error).__name__}")
+    if isinstance(error, ValueError):
+        # An id that is not a Discord snowflake: the same request can never succeed.
+        return DeliveryError(f"not a Discord id for {where}: {error}", permanent=True)
     log.exception("unexpected error talking to Discord about %s", where, exc_info=error)
     return DeliveryError(f"unexpected {type(error).__name__} for {where}")
 

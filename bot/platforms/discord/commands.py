@@ -25,7 +25,6 @@ from discord import app_commands
 
 from bot.commands import CommandRegistry, CommandSpec, Param
 from bot.completion import Completer
-from bot.events import PersonRef
 from bot.i18n import Message, _, available_locales, normalize_language, render, resolve_locale
 
 if TYPE_CHECKING:
@@ -189,10 +188,8 @@ class TreeBuilder:
             completer = bot.maybe_service(Completer) if bot is not None else None
             if completer is None:
                 return []
-            person = None
-            if interaction.guild_id is not None:
-                person = PersonRef("discord", str(interaction.guild_id), str(interaction.user.id))
             try:
+                person = await adapter.inbound.person(interaction.user.id, interaction.guild_id)
                 found = await completer.complete(source, str(current or ""), person=person,
                                                  locale=resolve_locale([str(interaction.locale)]))
             except Exception:

@@ -2,14 +2,15 @@
 
 Channels are `ChannelRef("discord", guild_id, channel_id)`; a message in a thread is reported on
 the thread's parent channel with `thread_id` = the thread's id (which, for a thread started from
-a message, is that message's id). People are `PersonRef("discord", guild_id, user_id)`.
+a message, is that message's id). People are `PersonRef("discord", guild_id, user_id)`, under the
+server where the bot first met them (see `workspace_of`).
 """
 
 from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from bot.platforms.discord.adapter import DiscordAdapter
 
 log = logging.getLogger(__name__)
+V = TypeVar("V")
 
 PLATFORM = "discord"
 DM_WORKSPACE = "dm"
@@ -39,14 +41,14 @@ THREAD_TYPES = (discord.ChannelType.public_thread, discord.ChannelType.private_t
                 discord.ChannelType.news_thread)
 
 
-class BoundedMap(OrderedDict[int, int]):
-    """A small LRU map (message id → the thread it lives in, thread → parent)."""
+class BoundedMap(OrderedDict[int, V]):
+    """A small LRU map (message id → the thread it lives in, thread → parent, user → server)."""
 
     def __init__(self, size: int = 20_000) -> None:
         super().__init__()
         self.size = size
 
-    def remember(self, key: int, value: int) -> None:
+    def remember(self, key: int, value: V) -> None:
         self[key] = value
         self.move_to_end(key)
         while len(self) > self.size:
@@ -56,12 +58,12 @@ class BoundedMap(OrderedDict[int, int]):
 class Inbound:
     def __init__(self, adapter: DiscordAdapter) -> None:
         self.adapter = adapter
-        self.parent_of_thread = BoundedMap()
+        self.parent_of_thread: BoundedMap[int] = BoundedMap()
         """thread id → parent channel id, for threads seen (cached by discord.py or fetched)."""
         self.not_threads: set[int] = set()
-        self.thread_of_message = BoundedMap()
+        self.thread_of_message: BoundedMap[int] = BoundedMap()
         """message id → the thread it was written in (so replies and fetches find it)."""
-        self._dm_workspaces: dict[int, str] = {}
+        self._workspaces: BoundedMap[str] = BoundedMap()
 
     @property
     def client(self) -> discord.Client:
@@ -69,26 +71,31 @@ class Inbound:
 
     # ---- who and where ----------------------------------------------------------------------
 
-    def author(self, user: discord.abc.User, guild_id: int | None, *, locale: str | None = None) -> Author:
-        workspace = str(guild_id) if guild_id is not None else self._dm_workspaces.get(user.id, DM_WORKSPACE)
+    async def author(self, user: discord.abc.User, guild_id: int | None, *, locale: str | None = None) -> Author:
+        workspace = await self.workspace_of(user.id, guild_id)
         return Author(PersonRef(PLATFORM, workspace, str(user.id)), user.display_name,
                       avatar_url=user.display_avatar.url, is_bot=user.bot, locale=locale)
 
     async def interaction_author(self, interaction: discord.Interaction) -> Author:
-        if interaction.guild_id is None:
-            await self._learn_dm_workspace(interaction.user.id)
-        return self.author(interaction.user, interaction.guild_id, locale=str(interaction.locale))
+        return await self.author(interaction.user, interaction.guild_id, locale=str(interaction.locale))
 
-    async def _learn_dm_workspace(self, user_id: int) -> None:
-        """In a DM there is no server: act as the person the bot already knows from a server, so
-        their city and roles apply (a reminder's Done button pressed in a DM)."""
-        if user_id in self._dm_workspaces:
-            return
+    async def person(self, user_id: int, guild_id: int | None) -> PersonRef:
+        return PersonRef(PLATFORM, await self.workspace_of(user_id, guild_id), str(user_id))
+
+    async def workspace_of(self, user_id: int, guild_id: int | None) -> str:
+        """The server a person is known under. Discord user ids are the same in every server, so a
+        person is one person across the network's servers and in DMs: known under the server where
+        the bot first met them, and their city and roles follow them everywhere."""
+        known = self._workspaces.get(user_id)
+        if known is not None:
+            return known
         bot = self.adapter.bot
         assert bot is not None
         async with bot.db.session() as session:
             person = await registry.find_person(session, PLATFORM, str(user_id))
-        self._dm_workspaces[user_id] = person.workspace if person else DM_WORKSPACE
+        workspace = person.workspace if person else str(guild_id) if guild_id is not None else DM_WORKSPACE
+        self._workspaces.remember(user_id, workspace)
+        return workspace
 
     async def place(self, guild_id: int | None, channel_id: int) -> tuple[ChannelRef, str | None] | None:
         """(channel, thread id) for a message's channel, or None outside servers."""
@@ -194,7 +201,7 @@ class Inbound:
         if thread_id is not None:
             self.thread_of_message.remember(message.id, int(thread_id))
         event = MessagePosted(
-            channel=channel, message_id=str(message.id), author=self.author(message.author, message.guild.id),
+            channel=channel, message_id=str(message.id), author=await self.author(message.author, message.guild.id),
             text=self.text_of(message), thread_id=thread_id, attachments=self.attachments_of(message),
             event_id=str(message.id), from_bot=self.from_bot(message), sent_at=message.created_at)
         await self._handle(event)
@@ -213,7 +220,7 @@ class Inbound:
             return
         channel, _thread = where
         event = MessageEdited(channel=channel, message_id=str(message.id), text=self.text_of(message),
-                              author=self.author(message.author, payload.guild_id),
+                              author=await self.author(message.author, payload.guild_id),
                               event_id=f"{message.id}@{message.edited_at.isoformat()}",
                               from_bot=self.from_bot(message))
         await self._handle(event)
@@ -248,7 +255,7 @@ class Inbound:
                            payload.emoji.name if payload.emoji.is_custom_emoji() else None)
         if not emoji:
             return
-        person = PersonRef(PLATFORM, str(payload.guild_id), str(payload.user_id))
+        person = await self.person(payload.user_id, payload.guild_id)
         await self._handle(ReactionAdded(channel, str(payload.message_id), person, emoji,
                                          event_id=f"{payload.message_id}:{payload.user_id}:{emoji}"))
 

@@ -21,7 +21,18 @@ from bot.settings import Settings
 from storage.models import Channel, Person, RoleGrant
 from tests.fakes import discord_gateway as gw
 from tests.fakes.fake_discord import FakeDiscord
-from tests.platforms.discord.harness import ANA, CLYDE, GUILD, IVO, LOBBY, LUCIA, RUMOURS, DiscordHarness
+from tests.platforms.discord.harness import (
+    ANA,
+    CLYDE,
+    GUILD,
+    GUILD_B,
+    IVO,
+    LOBBY,
+    LUCIA,
+    RUMEURS,
+    RUMOURS,
+    DiscordHarness,
+)
 
 EPHEMERAL = 64
 
@@ -233,3 +244,27 @@ async def test_a_slow_command_is_deferred_then_answered(fake_discord: FakeDiscor
             assert [m["content"] for m in fake_discord.messages(RUMOURS)] == ["Slow but here."]
     finally:
         await harness.stop()
+
+
+async def test_several_servers_link_channels_into_one_group(discord_bot: DiscordHarness) -> None:
+    asked = await discord_bot.command(["lang", "channel"], [gw.option("code", "fr"), gw.option("formality", "more")],
+                                      user=LUCIA, guild=GUILD_B, channel=RUMEURS, locale="fr")
+    assert discord_bot.said(asked) == "La langue de ce canal est maintenant : français (fr)."
+    members = await discord_bot.command(["group", "members"], [gw.option("name", "anti-rumours")])
+    listed = discord_bot.said(members)
+    assert f"• discord <#{RUMOURS}>: English (en)" in listed and f"• discord <#{RUMEURS}>: French (fr)" in listed
+    async with discord_bot.bot.db.session() as session:
+        channel = (await session.exec(select(Channel).where(Channel.channel_id == RUMEURS))).one()
+    assert (channel.workspace, channel.formality) == (GUILD_B, "more")
+
+
+async def test_a_command_in_a_thread_concerns_the_threads_channel(discord_bot: DiscordHarness) -> None:
+    thread = gw.thread_channel("2000000000000000444", "talk", RUMOURS, GUILD)
+    payload = gw.slash_command("icc", [gw.sub_command_group("group", [gw.sub_command("unlink")])], guild_id=GUILD,
+                               channel_id=thread["id"], user=LUCIA)
+    payload["channel"] = {**thread, "permissions": gw.EVERYONE_PERMISSIONS}
+    await discord_bot.inject("INTERACTION_CREATE", payload)
+    assert discord_bot.said(payload) == "This channel is no longer part of `anti-rumours`."
+    async with discord_bot.bot.db.session() as session:
+        channel = (await session.exec(select(Channel).where(Channel.channel_id == RUMOURS))).one()
+    assert channel.group_id is None
