@@ -58,9 +58,13 @@ class DiscordHarness:
         adapter = DiscordAdapter(settings, connect_gateway=False, defer_after=defer_after)
         bot.add_adapter(adapter)
         harness = cls(fake, bot, adapter, clock)
-        if seed:
-            await harness._seed()
-        await bot.start(run_scheduler=False)
+        try:
+            if seed:
+                await harness._seed()
+            await bot.start(run_scheduler=False)
+        except BaseException:
+            await harness.stop()
+            raise
         for guild in harness.guilds():
             fake.add_guild(guild)
             await gw.inject(adapter.client, "GUILD_CREATE", guild)
