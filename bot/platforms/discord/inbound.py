@@ -8,8 +8,11 @@ server where the bot first met them (see `workspace_of`).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections import OrderedDict
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
@@ -55,6 +58,29 @@ class BoundedMap(OrderedDict[int, V]):
             self.popitem(last=False)
 
 
+class ChannelOrder:
+    """discord.py handles each gateway event in its own task; the events of one channel still
+    reach the core one at a time, in the order Discord sent them (a quick edit never overtakes
+    its message, two quick messages are relayed in order)."""
+
+    def __init__(self) -> None:
+        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, channel_id: int) -> AsyncIterator[None]:
+        lock, users = self._locks.get(channel_id, (asyncio.Lock(), 0))
+        self._locks[channel_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[channel_id]
+            if users <= 1:
+                del self._locks[channel_id]
+            else:
+                self._locks[channel_id] = (lock, users - 1)
+
+
 class Inbound:
     def __init__(self, adapter: DiscordAdapter) -> None:
         self.adapter = adapter
@@ -64,6 +90,7 @@ class Inbound:
         self.thread_of_message: BoundedMap[int] = BoundedMap()
         """message id → the thread it was written in (so replies and fetches find it)."""
         self._workspaces: BoundedMap[str] = BoundedMap()
+        self.order = ChannelOrder()
 
     @property
     def client(self) -> discord.Client:
@@ -194,17 +221,21 @@ class Inbound:
     async def on_message(self, message: discord.Message) -> None:
         if message.type not in CONTENT_TYPES or message.guild is None:
             return
-        where = await self.place(message.guild.id, message.channel.id)
-        if where is None:
-            return
-        channel, thread_id = where
-        if thread_id is not None:
-            self.thread_of_message.remember(message.id, int(thread_id))
-        event = MessagePosted(
-            channel=channel, message_id=str(message.id), author=await self.author(message.author, message.guild.id),
-            text=self.text_of(message), thread_id=thread_id, attachments=self.attachments_of(message),
-            event_id=str(message.id), from_bot=self.from_bot(message), sent_at=message.created_at)
-        await self._handle(event)
+        # Read the message now: discord.py updates this cached object in place if an edit arrives
+        # before this task runs, and the edit has its own event.
+        text, attachments = self.text_of(message), self.attachments_of(message)
+        async with self.order.hold(message.channel.id):
+            where = await self.place(message.guild.id, message.channel.id)
+            if where is None:
+                return
+            channel, thread_id = where
+            if thread_id is not None:
+                self.thread_of_message.remember(message.id, int(thread_id))
+            author = await self.author(message.author, message.guild.id)
+            await self._handle(MessagePosted(
+                channel=channel, message_id=str(message.id), author=author, text=text, thread_id=thread_id,
+                attachments=attachments, event_id=str(message.id), from_bot=self.from_bot(message),
+                sent_at=message.created_at))
 
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
         message = payload.message
@@ -215,22 +246,25 @@ class Inbound:
             return
         if payload.cached_message is not None and payload.cached_message.content == message.content:
             return
-        where = await self.place(payload.guild_id, payload.channel_id)
-        if where is None:
-            return
-        channel, _thread = where
-        event = MessageEdited(channel=channel, message_id=str(message.id), text=self.text_of(message),
-                              author=await self.author(message.author, payload.guild_id),
-                              event_id=f"{message.id}@{message.edited_at.isoformat()}",
-                              from_bot=self.from_bot(message))
-        await self._handle(event)
+        text = self.text_of(message)
+        async with self.order.hold(payload.channel_id):
+            where = await self.place(payload.guild_id, payload.channel_id)
+            if where is None:
+                return
+            channel, _thread = where
+            author = await self.author(message.author, payload.guild_id)
+            await self._handle(MessageEdited(channel=channel, message_id=str(message.id), text=text, author=author,
+                                             event_id=f"{message.id}@{message.edited_at.isoformat()}",
+                                             from_bot=self.from_bot(message)))
 
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
-        await self._deleted(payload.guild_id, payload.channel_id, payload.message_id)
+        async with self.order.hold(payload.channel_id):
+            await self._deleted(payload.guild_id, payload.channel_id, payload.message_id)
 
     async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
-        for message_id in sorted(payload.message_ids):
-            await self._deleted(payload.guild_id, payload.channel_id, message_id)
+        async with self.order.hold(payload.channel_id):
+            for message_id in sorted(payload.message_ids):
+                await self._deleted(payload.guild_id, payload.channel_id, message_id)
 
     async def _deleted(self, guild_id: int | None, channel_id: int, message_id: int) -> None:
         where = await self.place(guild_id, channel_id)

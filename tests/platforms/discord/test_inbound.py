@@ -3,6 +3,7 @@ the Translate context menu."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -150,3 +151,39 @@ async def test_the_translate_menu_asks_the_core_in_the_askers_locale(heard: tupl
     answer = harness.answer(menu)
     assert answer["type"] == 4 and answer["data"]["flags"] == 64
     assert answer["data"]["content"] == "[fr] Hola @Ivo Team"
+
+
+async def test_quick_events_of_a_channel_reach_the_core_in_order(fake_discord: FakeDiscord,
+                                                                sqlite_demo_url: str) -> None:
+    steps: list[str] = []
+
+    def listen(bot: Any) -> None:
+        async def slow_first(event: Any) -> None:
+            text = getattr(event, "text", "deleted")
+            steps.append(f"start {text}")
+            if text == "one":
+                await asyncio.sleep(0.05)  # the first takes a while to store
+            steps.append(f"end {text}")
+
+        for kind in (MessagePosted, MessageEdited, MessageDeleted):
+            bot.on(kind, slow_first)
+
+    harness = await DiscordHarness.start(fake_discord, sqlite_demo_url, prepare=listen)
+    try:
+        client = harness.adapter.client
+        first = gw.message_create(RUMOURS, "one", author=ANA, guild_id=GUILD)
+        events = [("MESSAGE_CREATE", first),
+                  ("MESSAGE_CREATE", gw.message_create(RUMOURS, "two", author=ANA, guild_id=GUILD)),
+                  ("MESSAGE_UPDATE", gw.message_update(first, "one!")),
+                  ("MESSAGE_DELETE", gw.message_delete(RUMOURS, first["id"], GUILD))]
+        for name, payload in events:  # each read off the socket before the previous is handled
+            await gw.inject(client, name, payload, wait=False)
+            await asyncio.sleep(0)
+        for _ in range(200):
+            if len(steps) == 8:
+                break
+            await asyncio.sleep(0.01)
+        assert steps == ["start one", "end one", "start two", "end two", "start one!", "end one!",
+                         "start deleted", "end deleted"]
+    finally:
+        await harness.stop()
