@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import aiohttp
@@ -23,7 +23,7 @@ from discord.http import Route
 
 from bot.commands import CommandSpec
 from bot.core import Bot
-from bot.events import ChannelRef, CommandInvoked, PersonRef, TranslateRequested
+from bot.events import ButtonPressed, ChannelRef, CommandInvoked, PersonRef, TranslateRequested
 from bot.i18n import Message, _, render, resolve_locale
 from bot.outbound import Adapter, Button, DeliveryError, Form, Outgoing, PlatformStartError
 from bot.platforms.discord.commands import TRANSLATE_MENU, CatalogTranslator, TreeBuilder, described, invocation_text
@@ -64,6 +64,7 @@ EXPIRED = _("This form is no longer open (the bot restarted, or an hour passed).
 FIX_FIELDS = _("Some fields need another look:")
 FORM_READY = _("Your form is ready:")
 OPEN_FORM = _("Open the form")
+APOLOGY = _("Sorry, something went wrong on my side. The ICC team can find the details in the bot's log.")
 
 
 class IccClient(discord.Client):
@@ -227,8 +228,7 @@ class DiscordAdapter(Adapter):
         log.error("discord command failed", exc_info=error)
         if not interaction.response.is_done():
             locale = resolve_locale([str(interaction.locale)])
-            text = render(_("Sorry, something went wrong on my side. The ICC team can find the details in "
-                            "the bot's log."), locale)
+            text = render(APOLOGY, locale)
             with contextlib.suppress(discord.HTTPException):
                 await interaction.response.send_message(text, ephemeral=True)
 
@@ -237,30 +237,43 @@ class DiscordAdapter(Adapter):
         responder.start()
         return responder
 
+    async def _answering(self, interaction: discord.Interaction,
+                         work: Callable[[InteractionResponder], Awaitable[None]]) -> None:
+        """Run `work` for an interaction; whatever happens, the interaction gets an answer."""
+        responder = self._responder(interaction)
+        try:
+            await work(responder)
+        except Exception:
+            log.exception("discord interaction %s failed", interaction.id)
+            with contextlib.suppress(Exception):
+                await responder.reply(render(APOLOGY, responder.locale))
+        finally:
+            await responder.finish()
+
     async def command_invoked(self, interaction: discord.Interaction, spec: CommandSpec, words: str,
                               given: dict[str, Any]) -> None:
-        responder = self._responder(interaction)
-        assert self.bot is not None
-        values: dict[str, str] = {}
-        people: list[discord.abc.User] = []
-        mentions = self._guild_mentions(interaction.guild)
-        for name, value in given.items():
-            if isinstance(value, (discord.User, discord.Member)):
-                values[name] = f"<@{value.id}>"
-                people.append(value)
-            elif isinstance(value, str):
-                values[name] = to_neutral(value, mentions)
-            else:
-                values[name] = str(value)
-        text = invocation_text(words.split(), spec, values)
-        author = await self.inbound.interaction_author(interaction)
-        if people:
-            await self._remember_people(interaction.guild_id, people)
-        event = CommandInvoked(self.inbound.interaction_channel(interaction), author, text, responder,
-                               platform_locale=str(interaction.locale), can_open_form=True,
-                               event_id=str(interaction.id))
-        await self.bot.handle(event)
-        await responder.finish()
+        async def work(responder: InteractionResponder) -> None:
+            assert self.bot is not None
+            values: dict[str, str] = {}
+            people: list[discord.abc.User] = []
+            mentions = self._guild_mentions(interaction.guild)
+            for name, value in given.items():
+                if isinstance(value, (discord.User, discord.Member)):
+                    values[name] = f"<@{value.id}>"
+                    people.append(value)
+                elif isinstance(value, str):
+                    values[name] = to_neutral(value, mentions)
+                else:
+                    values[name] = str(value)
+            text = invocation_text(words.split(), spec, values)
+            author = await self.inbound.interaction_author(interaction)
+            if people:
+                await self._remember_people(interaction.guild_id, people)
+            await self.bot.handle(CommandInvoked(self.inbound.interaction_channel(interaction), author, text,
+                                                 responder, platform_locale=str(interaction.locale),
+                                                 can_open_form=True, event_id=str(interaction.id)))
+
+        await self._answering(interaction, work)
 
     def _guild_mentions(self, guild: discord.Guild | None) -> Mentions:
         if guild is None:
@@ -292,31 +305,34 @@ class DiscordAdapter(Adapter):
                                              now=self.bot.clock.now())
 
     async def translate_requested(self, interaction: discord.Interaction, message: discord.Message) -> None:
-        responder = self._responder(interaction)
-        assert self.bot is not None
-        author = await self.inbound.interaction_author(interaction)
-        where = await self.inbound.place(interaction.guild_id, message.channel.id)
-        channel = where[0] if where else ChannelRef(PLATFORM, "dm", str(message.channel.id))
-        await self.bot.handle(TranslateRequested(channel, str(message.id), self.inbound.text_of(message), author,
-                                                 responder, platform_locale=str(interaction.locale)))
-        await responder.finish()
+        text = self.inbound.text_of(message)
+
+        async def work(responder: InteractionResponder) -> None:
+            assert self.bot is not None
+            author = await self.inbound.interaction_author(interaction)
+            where = await self.inbound.place(interaction.guild_id, message.channel.id)
+            channel = where[0] if where else ChannelRef(PLATFORM, "dm", str(message.channel.id))
+            await self.bot.handle(TranslateRequested(channel, str(message.id), text, author, responder,
+                                                     platform_locale=str(interaction.locale)))
+
+        await self._answering(interaction, work)
 
     # ---- buttons and forms ------------------------------------------------------------------------
 
     async def button_pressed(self, interaction: discord.Interaction, action_id: str, value: str) -> None:
-        from bot.events import ButtonPressed
-
         if action_id.startswith(FORM_ACTION):
             await self._form_button(interaction, value)
             return
-        assert self.bot is not None
-        responder = self._responder(interaction)
-        author = await self.inbound.interaction_author(interaction)
-        message_id = str(interaction.message.id) if interaction.message else None
-        await self.bot.handle(ButtonPressed(action_id, value, author, responder,
-                                            self.inbound.interaction_channel(interaction), message_id,
-                                            platform_locale=str(interaction.locale)))
-        await responder.finish()
+
+        async def work(responder: InteractionResponder) -> None:
+            assert self.bot is not None
+            author = await self.inbound.interaction_author(interaction)
+            message_id = str(interaction.message.id) if interaction.message else None
+            await self.bot.handle(ButtonPressed(action_id, value, author, responder,
+                                                self.inbound.interaction_channel(interaction), message_id,
+                                                platform_locale=str(interaction.locale)))
+
+        await self._answering(interaction, work)
 
     async def open_form(self, interaction: discord.Interaction, form: Form) -> None:
         token = self.forms.start(form, interaction)
@@ -365,25 +381,28 @@ class DiscordAdapter(Adapter):
                 render(_("Part {page} of {pages} saved. Continue with the next part.", page=page + 1,
                          pages=len(pages)), locale), ephemeral=True, view=view)
             return
-        responder = self._responder(interaction)
+        await self._answering(interaction, lambda responder: self._form_done(interaction, token, responder))
+
+    async def _form_done(self, interaction: discord.Interaction, token: str, responder: InteractionResponder) -> None:
+        pending = self.forms.get(token)
+        assert self.bot is not None and pending is not None
         author = await self.inbound.interaction_author(interaction)
         channel = self.inbound.interaction_channel(interaction)
         result = await self.bot.handle(self.forms.submission(
             pending, author=author, responder=responder, channel=channel,
             platform_locale=str(interaction.locale)))
-        if result is not None and result.errors:
-            ix = await self.bot.interaction(author, channel, platform_locale=str(interaction.locale))
-            labels = {field.name: render(field.label, ix.locale) for field in pending.form.fields}
-            lines = [render(FIX_FIELDS, ix.locale)]
-            lines += [f"• **{labels.get(name, name)}**: {ix.t(error) if isinstance(error, (str, Message)) else error}"
-                      for name, error in result.errors.items()]
-            first = next((index for index, fields in enumerate(pages)
-                          if any(field.name in result.errors for field in fields)), 0)
-            await responder.reply("\n".join(lines), buttons=[
-                Button(render(FIX_LABEL, ix.locale), FORM_CONTINUE, f"{token}/{first}", "primary")])
-        else:
+        if result is None or not result.errors:
             self.forms.drop(token)
-        await responder.finish()
+            return
+        ix = await self.bot.interaction(author, channel, platform_locale=str(interaction.locale))
+        labels = {field.name: render(field.label, ix.locale) for field in pending.form.fields}
+        lines = [render(FIX_FIELDS, ix.locale)]
+        lines += [f"• **{labels.get(name, name)}**: {ix.t(error) if isinstance(error, (str, Message)) else error}"
+                  for name, error in result.errors.items()]
+        first = next((index for index, fields in enumerate(pending.pages)
+                      if any(field.name in result.errors for field in fields)), 0)
+        await responder.reply("\n".join(lines), buttons=[
+            Button(render(FIX_LABEL, ix.locale), FORM_CONTINUE, f"{token}/{first}", "primary")])
 
     # ---- outbound --------------------------------------------------------------------------------
 
