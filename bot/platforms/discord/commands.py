@@ -163,8 +163,10 @@ class TreeBuilder:
                    for i, p in identifiers.items() if p.choices and len(p.choices) <= MAX_OPTIONS}
         if choices:
             app_commands.choices(**choices)(callback)
+        completer = self.adapter.bot.maybe_service(Completer) if self.adapter.bot is not None else None
         completions = {i: self.autocompleter(p) for i, p in identifiers.items()
-                       if p.complete and p.kind != "person" and i not in choices}
+                       if p.complete and p.kind != "person" and i not in choices
+                       and completer is not None and completer.knows(p.complete)}
         if completions:
             app_commands.autocomplete(**completions)(callback)
         return app_commands.Command(name=option_name(name), description=described(spec.summary), callback=callback)
