@@ -169,14 +169,14 @@ class Inbound:
     # ---- message text -------------------------------------------------------------------------
 
     def text_of(self, message: discord.Message) -> str:
-        """The message as neutral markup, with attachments, stickers and previews as links."""
+        """The message as neutral markup: a forwarded message quoted, stickers and rich embeds as
+        links. Files are not in the text: they are the event's `attachments`."""
         text = to_neutral(message.content, self.mentions_of(message))
         for snapshot in getattr(message, "message_snapshots", None) or []:
             forwarded = to_neutral(snapshot.content or "", self.mentions_of(message))
             if forwarded:
                 text += ("\n" if text else "") + "\n".join(f"> {line}" for line in forwarded.splitlines())
-        links = [attachment.url for attachment in message.attachments]
-        links += [sticker.url for sticker in message.stickers]
+        links = [sticker.url for sticker in message.stickers]
         links += [embed.url for embed in message.embeds if embed.url and embed.url not in message.content]
         for link in links:
             if link not in text:
@@ -184,7 +184,10 @@ class Inbound:
         return text
 
     def attachments_of(self, message: discord.Message) -> tuple[Attachment, ...]:
-        return tuple(Attachment(attachment.filename, attachment.url) for attachment in message.attachments)
+        files = list(message.attachments)
+        for snapshot in getattr(message, "message_snapshots", None) or []:
+            files += list(snapshot.attachments)
+        return tuple(Attachment(attachment.filename, attachment.url) for attachment in files)
 
     def mentions_of(self, message: discord.Message) -> Mentions:
         guild = message.guild

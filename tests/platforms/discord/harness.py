@@ -4,6 +4,7 @@ groups; Ana coordinates Lyon, Ivo is in the ICC team (ICC_ADMINS), Lucía leads 
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -14,9 +15,10 @@ from bot.app import create_bot
 from bot.clock import ManualClock
 from bot.core import Bot
 from bot.permissions import Role
+from bot.platforms.console import ConsoleAdapter
 from bot.platforms.discord.adapter import DiscordAdapter
 from bot.settings import Settings
-from storage.models import Channel, Group
+from storage.models import Channel, Group, Person
 from storage.queries import registry
 from tests.fakes import discord_gateway as gw
 from tests.fakes.fake_discord import FakeDiscord
@@ -43,11 +45,14 @@ class DiscordHarness:
         self.bot = bot
         self.adapter = adapter
         self.clock = clock
+        self.console: ConsoleAdapter | None = None
+        self.console_output = io.StringIO()
 
     @classmethod
     async def start(cls, fake: FakeDiscord, database_url: str, *, prepare: Callable[[Bot], None] | None = None,
                     defer_after: float | None = None, start: datetime = START, seed: bool = True,
-                    **setting_values: Any) -> DiscordHarness:
+                    console: bool = False, **setting_values: Any) -> DiscordHarness:
+        """`console=True` also runs the console platform, with the demo network's console channels."""
         values: dict[str, Any] = {"icc_admins": f"discord:{IVO['id']}", "discord_token": fake.token,
                                   **setting_values}
         settings = Settings(_env_file=None, database_url=database_url, **values)
@@ -58,6 +63,12 @@ class DiscordHarness:
         adapter = DiscordAdapter(settings, connect_gateway=False, defer_after=defer_after)
         bot.add_adapter(adapter)
         harness = cls(fake, bot, adapter, clock)
+        if console:
+            harness.console = ConsoleAdapter(harness.console_output)
+            async with bot.db.session() as session:
+                people = await session.exec(select(Person).where(Person.platform == "console"))
+                harness.console.names.update({p.user_id: p.display_name for p in people})
+            bot.add_adapter(harness.console)
         try:
             if seed:
                 await harness._seed()
@@ -147,6 +158,14 @@ class DiscordHarness:
             if followup is not original:
                 texts.append(followup.get("content") or "")
         return "\n".join(texts)
+
+    async def console_says(self, line: str) -> list[str]:
+        """A console line (`@marie #rumeurs-fr Bonjour`); the console's output it caused."""
+        assert self.console is not None
+        start = len(self.console_output.getvalue())
+        await self.console.feed(line)
+        await self.bot.wait_idle()
+        return self.console_output.getvalue()[start:].splitlines()
 
     async def say(self, channel: str, text: str, *, user: dict[str, Any] = ANA, guild: str = GUILD,
                   **options: Any) -> dict[str, Any]:
