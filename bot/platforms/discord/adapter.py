@@ -24,23 +24,15 @@ from discord.http import Route
 from bot.commands import CommandSpec
 from bot.core import Bot
 from bot.events import ButtonPressed, ChannelRef, CommandInvoked, PersonRef, TranslateRequested
-from bot.i18n import Message, _, render, resolve_locale
-from bot.outbound import Adapter, Button, DeliveryError, Form, Outgoing, PlatformStartError
+from bot.i18n import _, render, resolve_locale
+from bot.outbound import Adapter, DeliveryError, Outgoing, PlatformStartError
 from bot.platforms.discord.commands import TRANSLATE_MENU, CatalogTranslator, TreeBuilder, described, invocation_text
+from bot.platforms.discord.forms import MODAL_PREFIX, FormFlow
 from bot.platforms.discord.inbound import PLATFORM, BoundedMap, Inbound
 from bot.platforms.discord.invite import gateway_intents
 from bot.platforms.discord.markup import Mentions, spoiler, subtext, to_discord, to_neutral
 from bot.platforms.discord.responder import NO_PINGS, InteractionResponder
-from bot.platforms.discord.views import (
-    CONTINUE_LABEL,
-    FIX_LABEL,
-    FORM_ACTION,
-    FORM_CONTINUE,
-    MODAL_PREFIX,
-    Forms,
-    IccButton,
-    buttons_view,
-)
+from bot.platforms.discord.views import FORM_ACTION, IccButton, buttons_view
 from bot.platforms.discord.webhooks import Webhooks, safe_name
 from bot.settings import Settings
 from bot.text import split_text
@@ -60,10 +52,6 @@ UNKNOWN_MESSAGE = 10008
 THREAD_EXISTS = 160004
 GONE_CODES = {10003, 10004, 50001, 50013, 50007}  # unknown channel/guild, missing access/permissions, DMs closed
 
-EXPIRED = _("This form is no longer open (the bot restarted, or an hour passed). Please run the command again.")
-FIX_FIELDS = _("Some fields need another look:")
-FORM_READY = _("Your form is ready:")
-OPEN_FORM = _("Open the form")
 APOLOGY = _("Sorry, something went wrong on my side. The ICC team can find the details in the bot's log.")
 
 
@@ -120,7 +108,7 @@ class DiscordAdapter(Adapter):
         self.tree.on_error = self._command_error  # type: ignore[method-assign]
         self.inbound = Inbound(self)
         self.webhooks = Webhooks(self)
-        self.forms = Forms()
+        self.forms = FormFlow(self)
         self.thread_posts: BoundedMap[int] = BoundedMap()
         """Our posts that live in a thread (message id → thread id), also kept in the database."""
         self._gateway: asyncio.Task[None] | None = None
@@ -321,7 +309,7 @@ class DiscordAdapter(Adapter):
 
     async def button_pressed(self, interaction: discord.Interaction, action_id: str, value: str) -> None:
         if action_id.startswith(FORM_ACTION):
-            await self._form_button(interaction, value)
+            await self.forms.button(interaction, value)
             return
 
         async def work(responder: InteractionResponder) -> None:
@@ -334,75 +322,12 @@ class DiscordAdapter(Adapter):
 
         await self._answering(interaction, work)
 
-    async def open_form(self, interaction: discord.Interaction, form: Form) -> None:
-        token = self.forms.start(form, interaction)
-        await interaction.response.send_modal(self.forms.modal(token, 0))
-
-    def form_offer(self, interaction: discord.Interaction, form: Form, locale: str) -> tuple[str, discord.ui.View]:
-        """When a modal can no longer be the first answer: a button that opens it."""
-        token = self.forms.start(form, interaction)
-        view = buttons_view([Button(render(OPEN_FORM, locale), FORM_CONTINUE, f"{token}/0", "primary")])
-        assert view is not None
-        return render(FORM_READY, locale), view
-
-    async def _form_button(self, interaction: discord.Interaction, value: str) -> None:
-        token, _sep, page = value.partition("/")
-        pending = self.forms.get(token)
-        locale = resolve_locale([str(interaction.locale)])
-        if pending is None or pending.user_id != interaction.user.id or not page.isdigit() \
-                or int(page) >= len(pending.pages):
-            await interaction.response.send_message(render(EXPIRED, locale), ephemeral=True)
-            return
-        await interaction.response.send_modal(self.forms.modal(token, int(page)))
-
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         if interaction.type != discord.InteractionType.modal_submit or not isinstance(interaction.data, dict):
             return
         custom_id = str(interaction.data.get("custom_id", ""))
         if custom_id.startswith(MODAL_PREFIX):
-            await self.form_submitted(interaction, custom_id)
-
-    async def form_submitted(self, interaction: discord.Interaction, custom_id: str) -> None:
-        assert self.bot is not None and isinstance(interaction.data, dict)
-        _prefix, token, page_text = ([*custom_id.split("|"), "", ""])[:3]
-        pending = self.forms.get(token)
-        locale = resolve_locale([str(interaction.locale)])
-        if pending is None or not page_text.isdigit() or int(page_text) >= len(pending.pages):
-            await interaction.response.send_message(render(EXPIRED, locale), ephemeral=True)
-            return
-        page = int(page_text)
-        pages = pending.pages
-        pending.values.update(self.forms.submitted_values(dict(interaction.data), pages[page]))
-        if page + 1 < len(pages):
-            view = buttons_view([Button(render(CONTINUE_LABEL, locale), FORM_CONTINUE, f"{token}/{page + 1}",
-                                        "primary")])
-            assert view is not None
-            await interaction.response.send_message(
-                render(_("Part {page} of {pages} saved. Continue with the next part.", page=page + 1,
-                         pages=len(pages)), locale), ephemeral=True, view=view)
-            return
-        await self._answering(interaction, lambda responder: self._form_done(interaction, token, responder))
-
-    async def _form_done(self, interaction: discord.Interaction, token: str, responder: InteractionResponder) -> None:
-        pending = self.forms.get(token)
-        assert self.bot is not None and pending is not None
-        author = await self.inbound.interaction_author(interaction)
-        channel = self.inbound.interaction_channel(interaction)
-        result = await self.bot.handle(self.forms.submission(
-            pending, author=author, responder=responder, channel=channel,
-            platform_locale=str(interaction.locale)))
-        if result is None or not result.errors:
-            self.forms.drop(token)
-            return
-        ix = await self.bot.interaction(author, channel, platform_locale=str(interaction.locale))
-        labels = {field.name: render(field.label, ix.locale) for field in pending.form.fields}
-        lines = [render(FIX_FIELDS, ix.locale)]
-        lines += [f"• **{labels.get(name, name)}**: {ix.t(error) if isinstance(error, (str, Message)) else error}"
-                  for name, error in result.errors.items()]
-        first = next((index for index, fields in enumerate(pending.pages)
-                      if any(field.name in result.errors for field in fields)), 0)
-        await responder.reply("\n".join(lines), buttons=[
-            Button(render(FIX_LABEL, ix.locale), FORM_CONTINUE, f"{token}/{first}", "primary")])
+            await self.forms.submitted(interaction, custom_id)
 
     # ---- outbound --------------------------------------------------------------------------------
 

@@ -117,10 +117,10 @@ class InteractionResponder:
             if self.interaction.response.is_done():
                 # Too late for a modal (Discord allows one only as the first answer): offer a button
                 # whose press opens it.
-                content, view = self.adapter.form_offer(self.interaction, form, self.locale)
+                content, view = self.adapter.forms.offer(self.interaction, form, self.locale)
                 await self._send(content, True, view)
             else:
-                await self.adapter.open_form(self.interaction, form)
+                await self.adapter.forms.open(self.interaction, form)
             self.answered = True
 
     async def finish(self) -> None:
