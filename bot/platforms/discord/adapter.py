@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -93,6 +94,7 @@ class DiscordAdapter(Adapter):
     # Discord allows 5 messages per 5 seconds in a channel.
     post_rate_per_second = 1.0
     post_burst = 5
+    supports_files = True
 
     def __init__(self, settings: Settings, *, connect_gateway: bool = True, defer_after: float | None = 2.0,
                  ready_timeout: float = 60.0) -> None:
@@ -374,19 +376,33 @@ class DiscordAdapter(Adapter):
             parts = [piece for part in parts for piece in split_text(part, MAX_CHARS)]
         ids: list[str] = []
         for index, part in enumerate(parts):
-            last = index == len(parts) - 1
-            extras: dict[str, Any] = {"embeds": embeds} if last and embeds else {}
-            if last and view is not None:
-                extras["view"] = view
+            extras = self._extras(message, embeds, view) if index == len(parts) - 1 else {}
             if webhook is not None and message.post_as is not None:
                 ids.append(await self._webhook_send(channel, webhook, location, part, message, extras))
                 webhook = self.webhooks.known(channel.channel) or webhook
             else:
+                if index == 0 and _delivery_key(message):
+                    # Discord drops a second message with the same nonce: a retried post is not doubled.
+                    extras["nonce"] = _delivery_key(message)
                 ids.append(await self._bot_send(channel, location, part, reply_to if index == 0 else None, extras))
         if location != channel.channel:
             await self._remember_thread_posts(ids, location, channel,
                                               str(webhook.id) if webhook is not None else None)
         return ids[0]
+
+    @staticmethod
+    def _extras(message: Outgoing, embeds: list[discord.Embed], view: discord.ui.View | None) -> dict[str, Any]:
+        """What goes with the last part of a message: embeds, buttons, files."""
+        extras: dict[str, Any] = {}
+        if embeds:
+            extras["embeds"] = embeds
+        if view is not None:
+            extras["view"] = view
+        files = getattr(message, "files", ())  # Outgoing.files: exports (practices)
+        if files:
+            extras["files"] = [discord.File(io.BytesIO(attached.content), filename=attached.name)
+                               for attached in files]
+        return extras
 
     async def _webhook_send(self, channel: ChannelRef, webhook: discord.Webhook, location: str, content: str,
                             message: Outgoing, extras: dict[str, Any]) -> str:
@@ -550,11 +566,9 @@ class DiscordAdapter(Adapter):
             view = buttons_view(message.buttons)
             ids = []
             for index, part in enumerate(parts):
-                extras: dict[str, Any] = {}
-                if index == len(parts) - 1:
-                    extras = {"embeds": embeds} if embeds else {}
-                    if view is not None:
-                        extras["view"] = view
+                extras = self._extras(message, embeds, view) if index == len(parts) - 1 else {}
+                if index == 0 and _delivery_key(message):
+                    extras["nonce"] = _delivery_key(message)
                 sent = await dm.send(part, allowed_mentions=NO_PINGS, **extras)
                 ids.append(str(sent.id))
             return ids[0]
@@ -583,6 +597,12 @@ class DiscordAdapter(Adapter):
 
     def channel_label(self, channel: ChannelRef) -> str:
         return f"<#{channel.channel}>"
+
+
+def _delivery_key(message: Outgoing) -> str | None:
+    """`Outgoing.delivery_key` (the relay's outbox): the same for every retry of one post."""
+    key = getattr(message, "delivery_key", None)
+    return str(key)[:25] if key else None
 
 
 def delivery_error(error: Exception, channel: ChannelRef | None) -> DeliveryError:
