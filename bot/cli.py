@@ -207,7 +207,13 @@ async def _check(settings: Settings) -> int:
     if settings.slack_bot_token is not None and not settings.slack_configured:
         ok = False
     print(f"slack     {slack}")
-    print(f"discord   {'configured (DISCORD_TOKEN set)' if settings.discord_configured else 'not configured'}")
+    from bot.platforms.discord.invite import check_lines
+
+    discord_ok, discord_lines = await check_lines(settings)
+    ok = ok and discord_ok
+    print(f"discord   {discord_lines[0]}")
+    for line in discord_lines[1:]:
+        print(f"          {line}")
     deepl = ("configured (DEEPL_AUTH_KEY set" + (f", server {settings.deepl_server_url})"
                                                  if settings.deepl_server_url else ")")
              if settings.deepl_configured else "not configured: relays go out untranslated, with a note")

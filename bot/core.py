@@ -47,6 +47,7 @@ ButtonHandler = Callable[[Interaction, ButtonPressed], Awaitable[None]]
 
 # Each area of the bot, loaded in this order. A module here exposes `setup(bot)`.
 EXTENSIONS: tuple[str, ...] = (
+    "bot.completion",
     "bot.handlers.help",
     "bot.handlers.lang",
     "bot.handlers.group",
@@ -61,6 +62,10 @@ EXTENSIONS: tuple[str, ...] = (
     "bot.jobs.digest",
     "bot.handlers.practice",
 )
+
+
+# Outgoing fields that belong under a split message's last part only.
+LAST_PART_ONLY = frozenset({"buttons", "footnote", "original", "files"})
 
 
 class Bot:
@@ -315,8 +320,9 @@ class Bot:
         ids = []
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
+            # Buttons, the footnote, the original and files go once, under the last part.
             message = Outgoing(part, **(options if last else {k: v for k, v in options.items()
-                                                              if k not in {"buttons", "footnote", "files"}}))
+                                                              if k not in LAST_PART_ONLY}))
             ids.append(await adapter.post(channel, message))
         return ids
 

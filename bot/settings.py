@@ -73,6 +73,15 @@ class Settings(BaseSettings):
             raise ValueError(f"'{value}' is not an IANA time zone such as Europe/Paris") from None
         return value
 
+    @field_validator("discord_guild_ids")
+    @classmethod
+    def _valid_guild_ids(cls, value: str) -> str:
+        for entry in filter(None, (part.strip() for part in value.split(","))):
+            if not entry.isdigit():
+                raise ValueError(f"'{entry[:30]}' is not a Discord server id (a number: right-click the server, "
+                                 "Copy Server ID)")
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _valid_level(cls, value: str) -> str:
@@ -97,6 +106,11 @@ class Settings(BaseSettings):
     @property
     def discord_configured(self) -> bool:
         return self.discord_token is not None
+
+    @property
+    def discord_guilds(self) -> list[int]:
+        """Servers whose commands are registered directly (development); empty → global commands."""
+        return [int(part) for part in self.discord_guild_ids.split(",") if part.strip()]
 
     @property
     def deepl_configured(self) -> bool:

@@ -13,6 +13,7 @@ SQLModel.metadata.naming_convention = {
 }
 
 from storage.models.deadlines import Deadline, DeadlineCity, Notice, NoticeBatch, Reminder  # noqa: E402
+from storage.models.discord import DiscordThreadPost, DiscordWebhook  # noqa: E402
 from storage.models.practices import Practice, PracticeTopic  # noqa: E402
 from storage.models.registry import (  # noqa: E402
     Channel,
@@ -58,7 +59,7 @@ def include_object(obj: object, name: str | None, type_: str, reflected: bool, c
     return True
 
 
-__all__ = ["Channel", "City", "Deadline", "DeadlineCity", "DeepLGlossary", "EventClaim", "FlagTranslation",
-           "Group", "GroupCity", "Network", "Notice", "NoticeBatch", "OutboxItem", "OutboxLane", "Person", "Practice",
-           "PracticeTopic", "RelayCopy", "RelayMessage", "Reminder", "RoleGrant", "SQLModel", "TranslationCacheEntry",
-           "TranslationUsage", "include_object"]
+__all__ = ["Channel", "City", "Deadline", "DeadlineCity", "DeepLGlossary", "DiscordThreadPost", "DiscordWebhook",
+           "EventClaim", "FlagTranslation", "Group", "GroupCity", "Network", "Notice", "NoticeBatch", "OutboxItem",
+           "OutboxLane", "Person", "Practice", "PracticeTopic", "RelayCopy", "RelayMessage", "Reminder", "RoleGrant",
+           "SQLModel", "TranslationCacheEntry", "TranslationUsage", "include_object"]

@@ -427,7 +427,10 @@ def button_click(custom_id: str, message: dict[str, Any], **kw: Any) -> dict[str
 
 
 # -- injection ------------------------------------------------------------------------------
-_AWAITED_TASKS = ("discord.py:", "CommandTree-invoker", "discord-ui-view-dispatch", "discord-ui-modal-dispatch")
+_AWAITED_TASKS = (
+    "discord.py:", "CommandTree-invoker", "discord-ui-view-dispatch", "discord-ui-modal-dispatch",
+    "discord-ui-dynamic-item",
+)
 
 
 async def inject(

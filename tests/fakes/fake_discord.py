@@ -81,6 +81,7 @@ class FakeDiscord(FakeServer):
         self.pings: dict[str, dict[str, Any]] = {}  # message id → who it would notify
         self._messages: dict[str, dict[str, dict[str, Any]]] = {}
         self._deleted_channels: set[str] = set()
+        self._nonces: dict[tuple[str, str], str] = {}  # (channel, nonce) → message id, for enforce_nonce
         self._tokens = itertools.count(1)
 
     # -- set-up ----------------------------------------------------------------------
@@ -310,7 +311,17 @@ class FakeDiscord(FakeServer):
         bad = self._check_message(body)
         if bad is not None:
             return bad
-        msg = self._new_message(request.match_info["channel_id"], body, self.bot_user)
+        channel_id = request.match_info["channel_id"]
+        nonce = body.get("nonce")
+        if nonce is not None and body.get("enforce_nonce"):
+            # Like Discord: the same nonce again (a retried send) answers with the message it made.
+            earlier = self._nonces.get((channel_id, str(nonce)))
+            if earlier is not None and self.message(channel_id, earlier) is not None:
+                return json_response(self.message(channel_id, earlier))
+        msg = self._new_message(channel_id, body, self.bot_user)
+        if nonce is not None:
+            msg["nonce"] = str(nonce)
+            self._nonces[(channel_id, str(nonce))] = msg["id"]
         self._store(msg)
         return json_response(msg)
 
