@@ -12,7 +12,7 @@ How slack_sdk 3.48 sends requests (so the fake accepts all three shapes): ``chat
 ``chat.update``, ``chat.postEphemeral`` and ``views.*`` are JSON bodies; ``auth.test``,
 ``chat.delete``, ``conversations.open`` and ``reactions.add`` are POSTs with the arguments
 in the *query string*; ``users.info``, ``conversations.info``, ``chat.getPermalink``,
-``team.info`` and ``bots.info`` are GETs with a query string. Booleans become "1"/"0". The
+``team.info``, ``bots.info``, ``conversations.history`` and ``conversations.replies`` are GETs with a query string. Booleans become "1"/"0". The
 token always arrives as ``Authorization: Bearer``. Every call is recorded with its merged
 parameters in ``Recorded.body``.
 
@@ -464,6 +464,33 @@ class FakeSlack(FakeServer):
             info["locale"] = channel.locale
         info.update(channel.extra)
         return {"channel": info}
+
+    def _m_conversations_history(self, ws: SlackWorkspace, p: dict[str, Any]) -> dict[str, Any]:
+        """Top-level messages (and thread broadcasts), newest first, within latest/oldest."""
+        channel = p.get("channel", "")
+        if not channel:
+            raise SlackError("channel_not_found")
+        inclusive = _truthy(p.get("inclusive"))
+        latest = float(p.get("latest") or "inf")
+        oldest = float(p.get("oldest") or 0)
+        found = []
+        for msg in reversed(self.messages(channel)):
+            ts = float(msg["ts"])
+            if msg.get("thread_ts") not in (None, msg["ts"]) and msg.get("subtype") != "thread_broadcast":
+                continue
+            if (ts < latest or (inclusive and ts == latest)) and (ts > oldest or (inclusive and ts == oldest)):
+                found.append(dict(msg))
+        limit = int(p.get("limit") or 100)
+        return {"messages": found[:limit], "has_more": len(found) > limit, "pin_count": 0}
+
+    def _m_conversations_replies(self, ws: SlackWorkspace, p: dict[str, Any]) -> dict[str, Any]:
+        """The thread ``ts`` belongs to: its parent first, then the replies (``ts`` may be a reply)."""
+        channel = p.get("channel", "")
+        msg = self._find(channel, p.get("ts", ""))
+        parent_ts = msg.get("thread_ts") or msg["ts"]
+        parent = self._messages[channel].get(parent_ts)
+        thread = ([dict(parent)] if parent else []) + [dict(m) for m in self.thread(channel, parent_ts)]
+        return {"messages": thread, "has_more": False}
 
     def _m_users_info(self, ws: SlackWorkspace, p: dict[str, Any]) -> dict[str, Any]:
         user = self.users.get(p.get("user", ""))
