@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from bot.context import Interaction
 from bot.core import Bot
 from bot.events import Author
-from bot.i18n import Text, _, render
+from bot.i18n import Text, _, _n, render
 from bot.languages import language_name
 from bot.outbound import Button
 from storage.models import City, Group
@@ -109,8 +109,9 @@ async def city_part(ix: Interaction) -> list[HomeSection]:
 
 def _group_line(group: Group, channel_count: int) -> Text:
     kind = _("regional") if group.kind == "regional" else _("thematic")
-    return _("• **{name}** (`{slug}`, {kind}): {count} linked channels", name=group.name, slug=group.slug,
-             kind=kind, count=channel_count)
+    return _n("• **{name}** (`{slug}`, {kind}): {count} linked channel",
+              "• **{name}** (`{slug}`, {kind}): {count} linked channels", channel_count,
+              name=group.name, slug=group.slug, kind=kind)
 
 
 async def roles_part(ix: Interaction) -> list[HomeSection]:

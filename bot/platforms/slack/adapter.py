@@ -63,6 +63,7 @@ TRANSLATE_SHORTCUT = "icc_translate"
 """Callback id of the "Translate" message shortcut (the manifest declares the same)."""
 COMMAND = "/icc"
 _ANY = re.compile(".*")
+Ack = Callable[..., Awaitable[Any]]
 ACK_BUDGET = 2.5
 """Seconds we may spend before acknowledging (Slack gives up at 3)."""
 
@@ -240,25 +241,30 @@ class SlackAdapter(Adapter):
     # ---- bolt wiring -----------------------------------------------------------------------------
 
     def _build_app(self) -> AsyncApp:
+        async def authorize(enterprise_id: str | None, team_id: str | None,
+                            user_id: str | None) -> AuthorizeResult | None:
+            return self._authorize(enterprise_id, team_id, user_id)
+
         app = AsyncApp(
             client=self._client(None),
             signing_secret=self.signing_secret or "",
-            authorize=self._authorize,
+            authorize=authorize,
             process_before_response=True,
             request_verification_enabled=self.signing_secret is not None,
             logger=logging.getLogger("bot.platforms.slack.bolt"),
         )
-        app.event("message")(self._on_message)
-        app.event("reaction_added")(self._on_reaction)
-        app.event("app_home_opened")(self._on_home_opened)
-        app.event("tokens_revoked")(self._on_tokens_revoked)
-        app.event("app_uninstalled")(self._on_tokens_revoked)
-        app.event(_ANY)(self._ack_only)  # anything else subscribed later: acknowledged, not retried
-        app.command(COMMAND)(self._on_command)
-        app.shortcut(TRANSLATE_SHORTCUT)(self._on_translate_shortcut)
-        app.view_submission(_ANY)(self._on_view_submission)
-        app.view_closed(_ANY)(self._ack_only)
-        app.block_action(_ANY)(self._on_block_action)
+        on = _listener
+        app.event("message")(on(self._on_message))
+        app.event("reaction_added")(on(self._on_reaction))
+        app.event("app_home_opened")(on(self._on_home_opened))
+        app.event("tokens_revoked")(on(self._on_tokens_revoked))
+        app.event("app_uninstalled")(on(self._on_tokens_revoked))
+        app.event(_ANY)(on(self._ack_only))  # anything else subscribed later: acknowledged, not retried
+        app.command(COMMAND)(on(self._on_command))
+        app.shortcut(TRANSLATE_SHORTCUT)(on(self._on_translate_shortcut))
+        app.view_submission(_ANY)(on(self._on_view_submission))
+        app.view_closed(_ANY)(on(self._ack_only))
+        app.block_action(_ANY)(on(self._on_block_action))
         return app
 
     async def dispatch(self, request: Any) -> Any:
@@ -266,8 +272,8 @@ class SlackAdapter(Adapter):
         assert self.app is not None, "start the adapter first"
         return await self.app.async_dispatch(request)
 
-    async def _authorize(self, enterprise_id: str | None, team_id: str | None,
-                         user_id: str | None) -> AuthorizeResult | None:
+    def _authorize(self, enterprise_id: str | None, team_id: str | None,
+                   user_id: str | None) -> AuthorizeResult | None:
         workspace = self.workspaces.get(team_id or "")
         if workspace is None and team_id is None and len(self.workspaces) == 1:
             workspace = next(iter(self.workspaces.values()))
@@ -311,7 +317,8 @@ class SlackAdapter(Adapter):
 
     # ---- events ----------------------------------------------------------------------------------
 
-    async def _on_message(self, body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
+    async def _on_message(self, ack: Ack, body: dict[str, Any], context: Any) -> None:
+        event = body["event"]
         if not self._first_delivery(body):
             return
         core_event = await self.inbound.message(_team(body, context), event, body.get("event_id"))
@@ -319,7 +326,8 @@ class SlackAdapter(Adapter):
             assert self.bot is not None
             await self.bot.handle(core_event)
 
-    async def _on_reaction(self, body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
+    async def _on_reaction(self, ack: Ack, body: dict[str, Any], context: Any) -> None:
+        event = body["event"]
         if not self._first_delivery(body):
             return
         core_event = self.inbound.reaction(_team(body, context), event, body.get("event_id"))
@@ -327,18 +335,19 @@ class SlackAdapter(Adapter):
             assert self.bot is not None
             await self.bot.handle(core_event)
 
-    async def _on_home_opened(self, body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
+    async def _on_home_opened(self, ack: Ack, body: dict[str, Any], context: Any) -> None:
+        event = body["event"]
         if event.get("tab", "home") != "home" or not self._first_delivery(body):
             return
         assert self.bot is not None
         self.bot.spawn(self.publish_home(_team(body, context), event["user"]), name="slack-home")
 
-    async def _on_tokens_revoked(self, body: dict[str, Any], context: Any) -> None:
+    async def _on_tokens_revoked(self, ack: Ack, body: dict[str, Any], context: Any) -> None:
         team = _team(body, context)
         if self.workspaces.pop(team, None) is not None:
             log.warning("Slack: the app was uninstalled from workspace %s or its token revoked", team)
 
-    async def _ack_only(self, ack: Callable[..., Awaitable[Any]]) -> None:
+    async def _ack_only(self, ack: Ack, body: dict[str, Any], context: Any) -> None:
         await ack()
 
     async def publish_home(self, team_id: str, user_id: str) -> None:
@@ -355,7 +364,7 @@ class SlackAdapter(Adapter):
 
     # ---- commands and interactions ---------------------------------------------------------------
 
-    async def _on_command(self, ack: Callable[..., Awaitable[Any]], body: dict[str, Any], context: Any) -> None:
+    async def _on_command(self, ack: Ack, body: dict[str, Any], context: Any) -> None:
         assert self.bot is not None
         team = _team(body, context)
         channel_id = body.get("channel_id") or ""
@@ -389,7 +398,7 @@ class SlackAdapter(Adapter):
         await self.bot.handle(CommandInvoked(channel, author, neutral, responder, platform_locale=author.locale,
                                              can_open_form=True, event_id=body.get("trigger_id")))
 
-    async def _on_translate_shortcut(self, ack: Callable[..., Awaitable[Any]], body: dict[str, Any],
+    async def _on_translate_shortcut(self, ack: Ack, body: dict[str, Any],
                                      context: Any) -> None:
         await ack()
         assert self.bot is not None
@@ -409,9 +418,9 @@ class SlackAdapter(Adapter):
 
         self.bot.spawn(run(), name="slack-translate")
 
-    async def _on_view_submission(self, ack: Callable[..., Awaitable[Any]], body: dict[str, Any],
-                                  view: dict[str, Any], context: Any) -> None:
+    async def _on_view_submission(self, ack: Ack, body: dict[str, Any], context: Any) -> None:
         assert self.bot is not None
+        view = body.get("view") or {}
         team = _team(body, context)
         user_id = (body.get("user") or {}).get("id", "")
         form_context, channel_id = views.view_context(view)
@@ -433,7 +442,7 @@ class SlackAdapter(Adapter):
         else:
             await ack()  # closes the modal; a slow form goes on and answers by message
 
-    async def _on_block_action(self, ack: Callable[..., Awaitable[Any]], body: dict[str, Any],
+    async def _on_block_action(self, ack: Ack, body: dict[str, Any],
                                context: Any) -> None:
         await ack()
         assert self.bot is not None
@@ -631,6 +640,15 @@ class SlackResponder:
         workspace = self.adapter._workspace(self.team_id)
         view = views.modal(form, channel_id=self.channel_id)
         await self.adapter._call(workspace.client.views_open, trigger_id=self.trigger_id, view=view)
+
+
+def _listener(method: Callable[[Ack, dict[str, Any], Any], Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    """A bolt listener for a bound method (bolt passes arguments by the parameter names it sees)."""
+
+    async def listener(ack: Ack, body: dict[str, Any], context: Any) -> None:
+        await method(ack, body, context)
+
+    return listener
 
 
 def _team(body: Mapping[str, Any], context: Any) -> str:
