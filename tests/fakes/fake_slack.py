@@ -22,12 +22,18 @@ knows only users added with ``add_user`` (others: ``user_not_found``). Slack's l
 enforced: text over 40,000 chars → ``msg_too_long``, over 50 blocks or a block text over
 3,000 chars → ``invalid_blocks``, and a message's author must be the caller to update it.
 
+Socket Mode: ``enable_socket_mode("xapp-test")`` accepts that app-level token for
+``apps.connections.open``, which hands out ``ws://…/socket-mode``; the fake greets each
+connection with ``hello``, ``await send_envelope(payload)`` pushes an envelope to the connected
+clients and ``await wait_ack(envelope_id)`` returns the client's acknowledgement.
+
 slack_sdk's ``AsyncRateLimitErrorRetryHandler`` (not installed by default) sleeps
 ``int(Retry-After) + random()`` seconds, so tests should use ``Retry-After: 0``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import contextlib
 import itertools
@@ -36,7 +42,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 from tests.fakes._server import (
     FakeServer,
@@ -152,6 +158,9 @@ class FakeSlack(FakeServer):
         self._rate_limit: int | None = None
         self._rate_retry_after = 1
         self._posts: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
+        self.app_tokens: set[str] = set()
+        self.socket_acks: dict[str, dict[str, Any]] = {}
+        self._sockets: list[web.WebSocketResponse] = []
         self.add_workspace(token, **workspace)
 
     # -- set-up ----------------------------------------------------------------------
@@ -191,6 +200,54 @@ class FakeSlack(FakeServer):
         """Emulate Slack's ~1 msg/s per channel for chat.postMessage (None: off)."""
         self._rate_limit = posts_per_second
         self._rate_retry_after = retry_after
+
+    # -- Socket Mode -----------------------------------------------------------------
+    def enable_socket_mode(self, app_token: str = "xapp-test") -> None:
+        self.app_tokens.add(app_token)
+
+    async def wait_connected(self, timeout: float = 5.0) -> None:
+        async with asyncio.timeout(timeout):
+            while not [ws for ws in self._sockets if not ws.closed]:
+                await self._socket_changed()
+
+    async def send_envelope(self, payload: dict[str, Any], *, kind: str = "events_api", retry_attempt: int = 0,
+                            retry_reason: str = "") -> str:
+        """Push one envelope (``events_api``, ``slash_commands``, ``interactive``) to the clients."""
+        envelope_id = f"env-{next(self._ids):06d}"
+        envelope = {"envelope_id": envelope_id, "type": kind, "payload": payload,
+                    "accepts_response_payload": kind != "events_api", "retry_attempt": retry_attempt,
+                    "retry_reason": retry_reason}  # fmt: skip
+        for ws in [ws for ws in self._sockets if not ws.closed]:
+            await ws.send_json(envelope)
+        return envelope_id
+
+    async def wait_ack(self, envelope_id: str, timeout: float = 5.0) -> dict[str, Any]:
+        async with asyncio.timeout(timeout):
+            while envelope_id not in self.socket_acks:
+                await self._socket_changed()
+        return self.socket_acks[envelope_id]
+
+    async def _socket_changed(self) -> None:
+        await asyncio.sleep(0.005)
+
+    async def _socket_mode(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        await ws.send_json({"type": "hello", "num_connections": len(self._sockets),
+                            "debug_info": {"host": "fake-slack", "approximate_connection_time": 3600},
+                            "connection_info": {"app_id": next(iter(self.workspaces.values())).app_id}})
+        async for message in ws:
+            if message.type == WSMsgType.TEXT:
+                data = json.loads(message.data)
+                if data.get("envelope_id"):
+                    self.socket_acks[data["envelope_id"]] = data
+        return ws
+
+    async def stop(self) -> None:
+        for ws in self._sockets:
+            await ws.close()
+        await super().stop()
 
     # -- faults ----------------------------------------------------------------------
     def fail_next(
@@ -269,19 +326,26 @@ class FakeSlack(FakeServer):
     def _routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{rid}", self._response_url)
+        app.router.add_get("/socket-mode", self._socket_mode)
 
     def _name(self, request: web.Request) -> str:
         if request.path.startswith("/api/"):
             return request.match_info.get("method", "")
-        return "response"
+        return "socket-mode" if request.path == "/socket-mode" else "response"
 
     def _keys(self, record: Recorded) -> list[str]:
         return [record.name]
 
     def _before(self, request: web.Request, record: Recorded) -> web.StreamResponse | None:
-        if record.name == "response":
+        if record.name in ("response", "socket-mode"):
             return None
         record.body = _merge_params(record.query, record.body)
+        if record.name == "apps.connections.open":
+            token = _token(record)
+            if token in self.app_tokens:
+                return json_response({"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket-mode"})
+            error = "not_allowed_token_type" if token in self.workspaces else "invalid_auth"
+            return json_response({"ok": False, "error": error})
         if self._handler(record.name) is None:
             return json_response({"ok": False, "error": "unknown_method", "req_method": record.name})
         token = _token(record)

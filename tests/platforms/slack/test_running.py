@@ -120,3 +120,35 @@ def test_icc_bot_run_without_reachable_slack_fails_with_one_line(tmp_path: Path)
     assert errors == [lines[-1]], lines
     assert lines[-1].startswith("error: Slack is unreachable at http://127.0.0.1:")
     assert token not in result.stderr and "signing-secret-value" not in result.stderr
+
+
+async def test_socket_mode_receives_an_event_and_acknowledges_after_storing(fake_slack: FakeSlack,
+                                                                            sqlite_url: str) -> None:
+    fake_slack.enable_socket_mode("xapp-test")
+    adapter = SlackAdapter(["xoxb-test"], app_token="xapp-test", api_url=fake_slack.api_url)
+    bot = await started(adapter, sqlite_url)
+    order: list[str] = []
+
+    async def store(event: MessagePosted) -> None:
+        order.append(f"stored {event.text}")
+
+    bot.on(MessagePosted, store)
+    try:
+        await fake_slack.wait_connected()
+        body = event_callback(message_event("C0RUMOURS", "over the socket", user="U0X"), event_id="Ev0S1")
+        first = await fake_slack.send_envelope(body)
+        ack = await fake_slack.wait_ack(first)
+        order.append("acknowledged")
+        retry = await fake_slack.send_envelope(body, retry_attempt=1, retry_reason="timeout")
+        await fake_slack.wait_ack(retry)
+        assert ack == {"envelope_id": first}
+        assert order == ["stored over the socket", "acknowledged"]  # once, and before the ack
+    finally:
+        await bot.stop()
+        await bot.db.dispose()
+
+
+async def test_socket_mode_with_a_wrong_app_token_is_one_clear_line(fake_slack: FakeSlack, sqlite_url: str) -> None:
+    adapter = SlackAdapter(["xoxb-test"], app_token="xoxb-test", api_url=fake_slack.api_url)
+    with pytest.raises(PlatformStartError, match=r"refused SLACK_APP_TOKEN \(not_allowed_token_type\)"):
+        await started(adapter, sqlite_url)
