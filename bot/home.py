@@ -102,7 +102,7 @@ async def city_part(ix: Interaction) -> list[HomeSection]:
           timezone=city.timezone),
     ]
     return [HomeSection(_("Your city"), tuple(city_lines)),
-            HomeSection(_("Your city's groups"), tuple(_group_line(group, len(channels.get(group.id, [])))
+            HomeSection(_("Your city's groups"), tuple(_group_line(group, len(channels.get(group.id or 0, [])))
                                                          for group in groups)
                         or (_("{city} is in no group yet. `/icc group join <group>` adds it.", city=city.name),))]
 

@@ -12,9 +12,9 @@ How slack_sdk 3.48 sends requests (so the fake accepts all three shapes): ``chat
 ``chat.update``, ``chat.postEphemeral`` and ``views.*`` are JSON bodies; ``auth.test``,
 ``chat.delete``, ``conversations.open`` and ``reactions.add`` are POSTs with the arguments
 in the *query string*; ``users.info``, ``conversations.info``, ``chat.getPermalink``,
-``team.info``, ``bots.info``, ``conversations.history`` and ``conversations.replies`` are GETs with a query string. Booleans become "1"/"0". The
-token always arrives as ``Authorization: Bearer``. Every call is recorded with its merged
-parameters in ``Recorded.body``.
+``team.info``, ``bots.info``, ``conversations.history`` and ``conversations.replies`` are
+GETs with a query string. Booleans become "1"/"0". The token always arrives as
+``Authorization: Bearer``. Every call is recorded with its merged parameters in ``Recorded.body``.
 
 Leniency: any channel id is accepted for posting (``conversations.info`` invents a public
 channel for an unknown C…/G… id; register names with ``add_channel``), but ``users.info``

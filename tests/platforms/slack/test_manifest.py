@@ -43,7 +43,8 @@ def test_manifest_matches_the_adapter(name: str) -> None:
 
 def test_socket_mode_and_http_mode_variants() -> None:
     socket, http = manifest("manifest.json"), manifest("manifest-http.json")
-    assert socket["settings"]["socket_mode_enabled"] is True and "request_url" not in socket["settings"]["interactivity"]
+    assert socket["settings"]["socket_mode_enabled"] is True
+    assert "request_url" not in socket["settings"]["interactivity"]
     assert http["settings"]["socket_mode_enabled"] is False
     urls = {http["features"]["slash_commands"][0]["url"], http["settings"]["event_subscriptions"]["request_url"],
             http["settings"]["interactivity"]["request_url"]}

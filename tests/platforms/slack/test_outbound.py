@@ -11,6 +11,7 @@ from bot.outbound import Button, DeliveryError, Outgoing, PostAs
 from bot.platforms.slack.markup import to_neutral
 from tests.platforms.slack.conftest import TEAM_A, TEAM_B, TOKEN_A, TOKEN_B, SlackHarness
 
+
 def shown(message: dict) -> str:  # type: ignore[type-arg]
     """What a person reads: the section blocks when there are some, else the text."""
     sections = [b["text"]["text"] for b in message.get("blocks") or [] if b["type"] == "section"]
