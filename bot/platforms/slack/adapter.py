@@ -436,11 +436,16 @@ class SlackAdapter(Adapter):
 
         task = self.bot.spawn(run(), name="slack-form")
         done, _pending = await asyncio.wait({task}, timeout=ACK_BUDGET)
-        result = task.result() if done and not task.cancelled() and task.exception() is None else None
+        if not done:
+            # Slack closes the modal now; the form goes on, and problems found late come as a message.
+            await ack()
+            self.bot.spawn(_late_errors(task, responder), name="slack-form-late")
+            return
+        result = task.result() if not task.cancelled() and task.exception() is None else None
         if result is not None and result.errors:
             await ack(response_action="errors", errors=views.field_errors(result.errors, view))
         else:
-            await ack()  # closes the modal; a slow form goes on and answers by message
+            await ack()
 
     async def _on_block_action(self, ack: Ack, body: dict[str, Any],
                                context: Any) -> None:
@@ -640,6 +645,12 @@ class SlackResponder:
         workspace = self.adapter._workspace(self.team_id)
         view = views.modal(form, channel_id=self.channel_id)
         await self.adapter._call(workspace.client.views_open, trigger_id=self.trigger_id, view=view)
+
+
+async def _late_errors(task: asyncio.Task[FormResult | None], responder: SlackResponder) -> None:
+    result = await task
+    if result is not None and result.errors:
+        await responder.reply("\n".join(f"• {message}" for message in result.errors.values()))
 
 
 def _listener(method: Callable[[Ack, dict[str, Any], Any], Awaitable[None]]) -> Callable[..., Awaitable[None]]:

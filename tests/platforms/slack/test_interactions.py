@@ -170,6 +170,9 @@ async def test_a_slow_form_handler_still_lets_slack_close_the_modal(slack_bot: S
     assert response.status == 200 and response.body == ""
     await slack_bot.bot.wait_idle(timeout=10)
     assert [s["values"]["title"] for s in area.stored] == ["Late but kept"]
+    # A late verdict against the form can no longer show in the closed modal: it comes as a message.
+    await slack_bot.send(submission(" "))
+    assert slack_bot.fake.ephemerals[-1]["text"] == "• A practice needs a title."
 
 
 async def test_the_done_button_reaches_its_handler(slack_bot: SlackHarness, area: SampleArea) -> None:
