@@ -481,17 +481,18 @@ class SlackAdapter(Adapter):
         layouts, original_fits = views.message_layouts(message.text, footnote=message.footnote,
                                                        original=message.original, buttons=message.buttons)
         identity = _identity(message)
+        thread = self.inbound.thread_parent(channel, message.thread_id) if message.thread_id else None
         first: str | None = None
         for layout in layouts:
             response = await self._call(workspace.client.chat_postMessage, channel=channel.channel, text=layout.text,
-                                        blocks=layout.blocks, thread_ts=message.thread_id, **identity)
+                                        blocks=layout.blocks, thread_ts=thread, **identity)
             first = first or str(response["ts"])
         assert first is not None
         if message.original and not original_fits:
             # Too long for small print under the copy: the original goes in the copy's thread.
             for part in mrkdwn_chunks(message.original, TEXT_LIMIT - 100):
                 await self._call(workspace.client.chat_postMessage, channel=channel.channel, text=part,
-                                 thread_ts=message.thread_id or first, **identity)
+                                 thread_ts=thread or first, **identity)
         return first
 
     async def edit(self, channel: ChannelRef, message_id: str, message: Outgoing) -> None:

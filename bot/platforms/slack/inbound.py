@@ -187,6 +187,17 @@ class Inbound:
         self.directory = directory
         self.is_own = is_own
         """is_own(team_id, message) → True for posts made by this bot (relays included)."""
+        self._parents: OrderedDict[tuple[str, str, str], str] = OrderedDict()
+
+    def thread_parent(self, channel: ChannelRef, ts: str) -> str:
+        """The thread a message belongs to: Slack wants the parent's ts to reply in a thread, and a
+        reaction on a reply names only the reply."""
+        return self._parents.get((channel.workspace, channel.channel, ts), ts)
+
+    def _remember_thread(self, channel: ChannelRef, ts: str, parent: str) -> None:
+        self._parents[(channel.workspace, channel.channel, ts)] = parent
+        while len(self._parents) > 50_000:
+            self._parents.popitem(last=False)
 
     async def message(self, team_id: str, event: dict[str, Any], event_id: str | None
                       ) -> MessagePosted | MessageEdited | MessageDeleted | None:
@@ -209,6 +220,8 @@ class Inbound:
                      event_id: str | None) -> MessagePosted:
         ts = str(event["ts"])
         thread = event.get("thread_ts")
+        if thread and thread != ts:
+            self._remember_thread(channel, ts, str(thread))
         from_bot = self._from_bot(team_id, event)
         author = await self._author(team_id, event, from_bot)
         text = await self.directory.neutral(team_id, event.get("text") or "")

@@ -155,3 +155,16 @@ async def test_locale_and_time_zone_seed_a_new_person(slack_bot: SlackHarness, s
     french, english = slack_bot.fake.responses_to(url)[0], slack_bot.fake.responses_to(ana_url)[0]
     assert french["response_type"] == english["response_type"] == "ephemeral"
     assert french["text"] != english["text"] and "/icc" in french["text"]
+
+
+async def test_a_reply_to_a_thread_reply_goes_to_the_thread_itself(slack_bot: SlackHarness, seen: Seen) -> None:
+    from bot.events import ChannelRef
+    from bot.outbound import Outgoing
+
+    parent_ts = "1700000500.000100"
+    reply = message_event("C0RUMOURS", "a reply", user="U0ALICE01", thread_ts=parent_ts)
+    await slack_bot.event(reply)
+    # e.g. a flag reaction on that reply: the translation names the reply, Slack needs the parent.
+    await slack_bot.adapter.post(ChannelRef("slack", TEAM_A, "C0RUMOURS"), Outgoing("translated",
+                                                                                     thread_id=reply["ts"]))
+    assert slack_bot.fake.params("chat.postMessage")[-1]["thread_ts"] == parent_ts
