@@ -125,6 +125,7 @@ class SlackAdapter(Adapter):
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self._seen: OrderedDict[str, None] = OrderedDict()
+        self._gate = asyncio.Semaphore(4)
         self._dm_channels: dict[tuple[str, str], str] = {}
 
     @classmethod
@@ -140,6 +141,10 @@ class SlackAdapter(Adapter):
 
     async def start(self, bot: Bot) -> None:
         self.bot = bot
+        # Events wait their turn into the core: SQLite takes one writer at a time, and writers
+        # racing for its lock wait in growing sleeps (seconds at the tail, past Slack's 3 s); in
+        # turn, each is stored in milliseconds. PostgreSQL takes a few at once. (benchmarks/slack_ack.py)
+        self._gate = asyncio.Semaphore(1 if bot.db.engine.dialect.name == "sqlite" else 4)
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
         try:
             for number, token in enumerate(self.bot_tokens, 1):
@@ -324,7 +329,8 @@ class SlackAdapter(Adapter):
         core_event = await self.inbound.message(_team(body, context), event, body.get("event_id"))
         if core_event is not None:
             assert self.bot is not None
-            await self.bot.handle(core_event)
+            async with self._gate:
+                await self.bot.handle(core_event)
 
     async def _on_reaction(self, ack: Ack, body: dict[str, Any], context: Any) -> None:
         event = body["event"]
@@ -333,7 +339,8 @@ class SlackAdapter(Adapter):
         core_event = self.inbound.reaction(_team(body, context), event, body.get("event_id"))
         if core_event is not None:
             assert self.bot is not None
-            await self.bot.handle(core_event)
+            async with self._gate:
+                await self.bot.handle(core_event)
 
     async def _on_home_opened(self, ack: Ack, body: dict[str, Any], context: Any) -> None:
         event = body["event"]
