@@ -55,7 +55,7 @@ from tests.fakes._server import (
 )
 
 # Parameters that slack_sdk JSON-encodes when it sends a form/query instead of a JSON body.
-_JSON_PARAMS = {"blocks", "attachments", "view", "metadata"}
+_JSON_PARAMS = {"blocks", "attachments", "view", "metadata", "files"}
 _DEFAULT_SCOPES = "chat:write,chat:write.customize,commands,reactions:read,reactions:write,users:read,im:write"
 
 
@@ -159,6 +159,8 @@ class FakeSlack(FakeServer):
         self._rate_retry_after = 1
         self._posts: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
         self.app_tokens: set[str] = set()
+        self.uploads: dict[str, dict[str, Any]] = {}
+        """Files uploaded the v2 way: id → {"name", "length", "data", "shared"}."""
         self.socket_acks: dict[str, dict[str, Any]] = {}
         self._sockets: list[web.WebSocketResponse] = []
         self.add_workspace(token, **workspace)
@@ -327,17 +329,20 @@ class FakeSlack(FakeServer):
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{rid}", self._response_url)
         app.router.add_get("/socket-mode", self._socket_mode)
+        app.router.add_post("/upload/{file_id}", self._upload)
 
     def _name(self, request: web.Request) -> str:
         if request.path.startswith("/api/"):
             return request.match_info.get("method", "")
+        if request.path.startswith("/upload/"):
+            return "upload"
         return "socket-mode" if request.path == "/socket-mode" else "response"
 
     def _keys(self, record: Recorded) -> list[str]:
         return [record.name]
 
     def _before(self, request: web.Request, record: Recorded) -> web.StreamResponse | None:
-        if record.name in ("response", "socket-mode"):
+        if record.name in ("response", "socket-mode", "upload"):
             return None
         record.body = _merge_params(record.query, record.body)
         if record.name == "apps.connections.open":
@@ -623,6 +628,41 @@ class FakeSlack(FakeServer):
             entry["users"].append(ws.user_id)
             entry["count"] += 1
         return {}
+
+    # Files, the v2 way: get an upload URL, POST the bytes there, complete (and share) the upload.
+    def _m_files_getUploadURLExternal(self, ws: SlackWorkspace, p: dict[str, Any]) -> dict[str, Any]:
+        if not p.get("filename") or not str(p.get("length", "")).isdigit():
+            raise SlackError("invalid_arguments")
+        file_id = f"F0UP{next(self._ids):05d}"
+        self.uploads[file_id] = {"name": p["filename"], "length": int(p["length"]), "data": None, "shared": None}
+        return {"upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
+
+    async def _upload(self, request: web.Request) -> web.StreamResponse:
+        upload = self.uploads.get(request.match_info["file_id"])
+        if upload is None:
+            return raw_response(404, b"not found", "text/plain")
+        upload["data"] = record_of(request).raw
+        return raw_response(200, f"OK - {len(upload['data'])}".encode(), "text/plain")
+
+    def _m_files_completeUploadExternal(self, ws: SlackWorkspace, p: dict[str, Any]) -> dict[str, Any]:
+        files = p.get("files")
+        if not isinstance(files, list) or not files:
+            raise SlackError("invalid_arguments")
+        shared = []
+        for entry in files:
+            upload = self.uploads.get(entry.get("id", ""))
+            if upload is None or upload["data"] is None or len(upload["data"]) != upload["length"]:
+                raise SlackError("file_upload_incomplete")
+            upload["shared"] = p.get("channel_id")
+            shared.append({"id": entry["id"], "name": upload["name"], "title": entry.get("title") or upload["name"]})
+        channel = p.get("channel_id")
+        if channel:
+            msg: dict[str, Any] = {"type": "message", "ts": self._next_ts(), "user": ws.user_id, "bot_id": ws.bot_id,
+                                   "text": p.get("initial_comment") or "", "files": shared, "subtype": "file_share"}
+            if p.get("thread_ts"):
+                msg["thread_ts"] = p["thread_ts"]
+            self._store(channel, msg)
+        return {"files": shared}
 
     def _m_team_info(self, ws: SlackWorkspace, p: dict[str, Any]) -> dict[str, Any]:
         icon = f"https://avatars.slack-edge.com/{ws.team_id}_132.png"
