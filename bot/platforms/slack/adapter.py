@@ -99,6 +99,7 @@ class SlackAdapter(Adapter):
     max_message_chars = 36_000
     post_rate_per_second = 1.0  # Slack: about one message a second per channel, short bursts allowed
     post_burst = 3
+    supports_files = True  # uploaded the v2 way (files:write), shared in the message's channel or thread
 
     def __init__(self, bot_tokens: Sequence[str], *, app_token: str | None = None,
                  signing_secret: str | None = None, api_url: str | None = None, port: int = 3000,
@@ -500,6 +501,11 @@ class SlackAdapter(Adapter):
             for part in mrkdwn_chunks(message.original, TEXT_LIMIT - 100):
                 await self._call(workspace.client.chat_postMessage, channel=channel.channel, text=part,
                                  thread_ts=thread or first, **identity)
+        files = getattr(message, "files", ())  # `Outgoing.files` comes with the practices work
+        if files:
+            uploads = [{"content": file.content, "filename": file.name, "title": file.name} for file in files]
+            await self._call(workspace.client.files_upload_v2, file_uploads=uploads, channel=channel.channel,
+                             thread_ts=thread)
         return first
 
     async def edit(self, channel: ChannelRef, message_id: str, message: Outgoing) -> None:

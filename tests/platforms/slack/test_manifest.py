@@ -17,7 +17,7 @@ SCOPES_USED = {
     "chat.postEphemeral": "chat:write", "username/icon_url": "chat:write.customize",
     "users.info": "users:read", "conversations.info": "channels:read", "conversations.history": "channels:history",
     "conversations.replies": "channels:history", "conversations.open": "im:write", "/icc": "commands",
-    "private channels": "groups:history", "reaction_added": "reactions:read",
+    "private channels": "groups:history", "reaction_added": "reactions:read", "files.upload (v2)": "files:write",
 }
 EVENTS_HANDLED = {"message.channels", "message.groups", "reaction_added", "app_home_opened", "app_uninstalled",
                   "tokens_revoked"}
