@@ -199,9 +199,11 @@ async def _check(settings: Settings) -> int:
     except Exception as error:
         ok = False
         print(f"database  {safe_url(url)}: unreachable ({type(error).__name__})")
+    workspaces = len(settings.slack_bot_tokens)
+    tokens = f"{workspaces} bot tokens" if workspaces > 1 else "SLACK_BOT_TOKEN"
     slack = ("not configured" if settings.slack_bot_token is None else
-             "Socket Mode (SLACK_BOT_TOKEN, SLACK_APP_TOKEN set)" if settings.slack_app_token else
-             f"HTTP mode on port {settings.port} (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET set)"
+             f"Socket Mode ({tokens}, SLACK_APP_TOKEN set)" if settings.slack_app_token else
+             f"HTTP mode on port {settings.port}, POST /slack/events ({tokens}, SLACK_SIGNING_SECRET set)"
              if settings.slack_signing_secret else
              "incomplete: SLACK_BOT_TOKEN needs SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP)")
     if settings.slack_bot_token is not None and not settings.slack_configured:

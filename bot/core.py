@@ -61,6 +61,7 @@ EXTENSIONS: tuple[str, ...] = (
     "bot.jobs.campaign_days",
     "bot.jobs.digest",
     "bot.handlers.practice",
+    "bot.home",
 )
 
 
@@ -213,7 +214,7 @@ class Bot:
             person = await registry.upsert_person(
                 session, ref.platform, ref.workspace, ref.user, display_name=author.display_name,
                 avatar_url=author.avatar_url, platform_locale=platform_locale or author.locale,
-                now=self.clock.now())
+                timezone=author.timezone, now=self.clock.now())
             channel_row = None
             if channel is not None:
                 channel_row = await registry.get_channel(session, channel.platform, channel.workspace,
@@ -286,7 +287,12 @@ class Bot:
             return None
         ix = await self.interaction(event.author, event.channel, platform_locale=event.platform_locale,
                                     responder=event.responder)
-        return await handler(ix, event)
+        result = await handler(ix, event)
+        if result is not None:
+            # Field errors go back to the platform's form as text in the person's language.
+            result.errors = {name: render(message, ix.locale) if isinstance(message, Message) else str(message)
+                             for name, message in result.errors.items()}
+        return result
 
     async def _run_button(self, event: ButtonPressed) -> None:
         handler = self._match(self._buttons, event.action_id)

@@ -46,6 +46,8 @@ class Author:
     avatar_url: str | None = None
     is_bot: bool = False
     locale: str | None = None
+    timezone: str | None = None
+    """IANA zone the platform reports for the person (Slack `users.info`): seeds their default."""
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     """First ICC-team members: `slack:U123,discord:456,console:alice`."""
 
     slack_bot_token: SecretStr | None = None
+    """One bot token, or one per workspace the app is installed in, separated by commas."""
     slack_app_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_api_url: str | None = None
@@ -104,6 +105,12 @@ class Settings(BaseSettings):
             self.slack_app_token is not None or self.slack_signing_secret is not None)
 
     @property
+    def slack_bot_tokens(self) -> list[str]:
+        if self.slack_bot_token is None:
+            return []
+        return [token.strip() for token in self.slack_bot_token.get_secret_value().split(",") if token.strip()]
+
+    @property
     def discord_configured(self) -> bool:
         return self.discord_token is not None
 
@@ -121,6 +128,7 @@ class Settings(BaseSettings):
         values = [self.slack_bot_token, self.slack_app_token, self.slack_signing_secret,
                   self.discord_token, self.deepl_auth_key]
         found = [value.get_secret_value() for value in values if value is not None]
+        found += self.slack_bot_tokens if len(self.slack_bot_tokens) > 1 else []
         try:
             password = parse_url(self.database).password
         except DatabaseURLError:

@@ -7,6 +7,7 @@ Input, one line each:
     @person #channel !edit REF text     @person #channel !delete REF
     @person #channel +flag-fr REF       a reaction      @person #channel !translate REF
     @person [#channel] !press REF N     press button N of message REF
+    @person !home                       the person's home page (Slack's App Home)
     !clock +3d | !clock 2027-01-10T09:30Z | !clock      move (or show) the bot's clock
     # a comment
 REF is `^` (the channel's last message), `^2` (the one before), or an id such as `m3`/`b7`.
@@ -222,6 +223,9 @@ class ConsoleAdapter(Adapter):
             if text.startswith("!press"):
                 await self._press(author, None, f"{DM}:{user}", text[len("!press"):].strip())
                 return
+            if text == "!home":
+                await self._home(author)
+                return
             self.emit("[console]", "name a channel: @person #channel text")
             return
         if text.startswith(("!", "+")):
@@ -262,6 +266,18 @@ class ConsoleAdapter(Adapter):
         else:
             self.emit("[console]", f"unknown gesture {verb}; use !reply, !edit, !delete, !translate, !press "
                       "or +emoji")
+
+    async def _home(self, author: Author) -> None:
+        from bot.home import home_page
+
+        assert self.bot is not None
+        home = await home_page(self.bot, author)
+        lines = [home.title]
+        for section in home.sections:
+            lines += [f"— {section.title} —", *section.lines]
+            if section.buttons:
+                lines.append(" ".join(f"[{index}: {button.label}]" for index, button in enumerate(section.buttons, 1)))
+        self.emit(f"[@{author.person.user} home]", "\n".join(lines))
 
     async def _press(self, author: Author, channel: ChannelRef | None, where: str, args: str) -> None:
         assert self.bot is not None

@@ -19,13 +19,14 @@ from storage.slugs import slugify
 
 async def upsert_person(session: AsyncSession, platform: str, workspace: str, user_id: str, *,
                         display_name: str, now: datetime, avatar_url: str | None = None,
-                        platform_locale: str | None = None) -> Person:
-    """The person behind a platform identity, created on first sight, name kept current."""
+                        platform_locale: str | None = None, timezone: str | None = None) -> Person:
+    """The person behind a platform identity, created on first sight, name kept current. The
+    platform's time zone only seeds `timezone` while the person has none of their own."""
     person = await get_person(session, platform, workspace, user_id)
     if person is None:
         person = Person(platform=platform, workspace=workspace, user_id=user_id,
                         display_name=display_name[:200], avatar_url=avatar_url,
-                        platform_locale=platform_locale, created_at=now)
+                        platform_locale=platform_locale, timezone=timezone, created_at=now)
         session.add(person)
         await session.flush()
         return person
@@ -35,6 +36,9 @@ async def upsert_person(session: AsyncSession, platform: str, workspace: str, us
         if value and getattr(person, attribute) != value:
             setattr(person, attribute, value)
             changed = True
+    if timezone and not person.timezone:
+        person.timezone = timezone
+        changed = True
     if changed:
         session.add(person)
     return person

@@ -12,9 +12,9 @@ How slack_sdk 3.48 sends requests (so the fake accepts all three shapes): ``chat
 ``chat.update``, ``chat.postEphemeral`` and ``views.*`` are JSON bodies; ``auth.test``,
 ``chat.delete``, ``conversations.open`` and ``reactions.add`` are POSTs with the arguments
 in the *query string*; ``users.info``, ``conversations.info``, ``chat.getPermalink``,
-``team.info`` and ``bots.info`` are GETs with a query string. Booleans become "1"/"0". The
-token always arrives as ``Authorization: Bearer``. Every call is recorded with its merged
-parameters in ``Recorded.body``.
+``team.info``, ``bots.info``, ``conversations.history`` and ``conversations.replies`` are
+GETs with a query string. Booleans become "1"/"0". The token always arrives as
+``Authorization: Bearer``. Every call is recorded with its merged parameters in ``Recorded.body``.
 
 Leniency: any channel id is accepted for posting (``conversations.info`` invents a public
 channel for an unknown C…/G… id; register names with ``add_channel``), but ``users.info``
@@ -22,12 +22,18 @@ knows only users added with ``add_user`` (others: ``user_not_found``). Slack's l
 enforced: text over 40,000 chars → ``msg_too_long``, over 50 blocks or a block text over
 3,000 chars → ``invalid_blocks``, and a message's author must be the caller to update it.
 
+Socket Mode: ``enable_socket_mode("xapp-test")`` accepts that app-level token for
+``apps.connections.open``, which hands out ``ws://…/socket-mode``; the fake greets each
+connection with ``hello``, ``await send_envelope(payload)`` pushes an envelope to the connected
+clients and ``await wait_ack(envelope_id)`` returns the client's acknowledgement.
+
 slack_sdk's ``AsyncRateLimitErrorRetryHandler`` (not installed by default) sleeps
 ``int(Retry-After) + random()`` seconds, so tests should use ``Retry-After: 0``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import contextlib
 import itertools
@@ -36,7 +42,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 from tests.fakes._server import (
     FakeServer,
@@ -49,7 +55,7 @@ from tests.fakes._server import (
 )
 
 # Parameters that slack_sdk JSON-encodes when it sends a form/query instead of a JSON body.
-_JSON_PARAMS = {"blocks", "attachments", "view", "metadata"}
+_JSON_PARAMS = {"blocks", "attachments", "view", "metadata", "files"}
 _DEFAULT_SCOPES = "chat:write,chat:write.customize,commands,reactions:read,reactions:write,users:read,im:write"
 
 
@@ -152,6 +158,11 @@ class FakeSlack(FakeServer):
         self._rate_limit: int | None = None
         self._rate_retry_after = 1
         self._posts: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
+        self.app_tokens: set[str] = set()
+        self.uploads: dict[str, dict[str, Any]] = {}
+        """Files uploaded the v2 way: id → {"name", "length", "data", "shared"}."""
+        self.socket_acks: dict[str, dict[str, Any]] = {}
+        self._sockets: list[web.WebSocketResponse] = []
         self.add_workspace(token, **workspace)
 
     # -- set-up ----------------------------------------------------------------------
@@ -191,6 +202,54 @@ class FakeSlack(FakeServer):
         """Emulate Slack's ~1 msg/s per channel for chat.postMessage (None: off)."""
         self._rate_limit = posts_per_second
         self._rate_retry_after = retry_after
+
+    # -- Socket Mode -----------------------------------------------------------------
+    def enable_socket_mode(self, app_token: str = "xapp-test") -> None:
+        self.app_tokens.add(app_token)
+
+    async def wait_connected(self, timeout: float = 5.0) -> None:
+        async with asyncio.timeout(timeout):
+            while not [ws for ws in self._sockets if not ws.closed]:
+                await self._socket_changed()
+
+    async def send_envelope(self, payload: dict[str, Any], *, kind: str = "events_api", retry_attempt: int = 0,
+                            retry_reason: str = "") -> str:
+        """Push one envelope (``events_api``, ``slash_commands``, ``interactive``) to the clients."""
+        envelope_id = f"env-{next(self._ids):06d}"
+        envelope = {"envelope_id": envelope_id, "type": kind, "payload": payload,
+                    "accepts_response_payload": kind != "events_api", "retry_attempt": retry_attempt,
+                    "retry_reason": retry_reason}  # fmt: skip
+        for ws in [ws for ws in self._sockets if not ws.closed]:
+            await ws.send_json(envelope)
+        return envelope_id
+
+    async def wait_ack(self, envelope_id: str, timeout: float = 5.0) -> dict[str, Any]:
+        async with asyncio.timeout(timeout):
+            while envelope_id not in self.socket_acks:
+                await self._socket_changed()
+        return self.socket_acks[envelope_id]
+
+    async def _socket_changed(self) -> None:
+        await asyncio.sleep(0.005)
+
+    async def _socket_mode(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        await ws.send_json({"type": "hello", "num_connections": len(self._sockets),
+                            "debug_info": {"host": "fake-slack", "approximate_connection_time": 3600},
+                            "connection_info": {"app_id": next(iter(self.workspaces.values())).app_id}})
+        async for message in ws:
+            if message.type == WSMsgType.TEXT:
+                data = json.loads(message.data)
+                if data.get("envelope_id"):
+                    self.socket_acks[data["envelope_id"]] = data
+        return ws
+
+    async def stop(self) -> None:
+        for ws in self._sockets:
+            await ws.close()
+        await super().stop()
 
     # -- faults ----------------------------------------------------------------------
     def fail_next(
@@ -269,19 +328,29 @@ class FakeSlack(FakeServer):
     def _routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{rid}", self._response_url)
+        app.router.add_get("/socket-mode", self._socket_mode)
+        app.router.add_post("/upload/{file_id}", self._upload)
 
     def _name(self, request: web.Request) -> str:
         if request.path.startswith("/api/"):
             return request.match_info.get("method", "")
-        return "response"
+        if request.path.startswith("/upload/"):
+            return "upload"
+        return "socket-mode" if request.path == "/socket-mode" else "response"
 
     def _keys(self, record: Recorded) -> list[str]:
         return [record.name]
 
     def _before(self, request: web.Request, record: Recorded) -> web.StreamResponse | None:
-        if record.name == "response":
+        if record.name in ("response", "socket-mode", "upload"):
             return None
         record.body = _merge_params(record.query, record.body)
+        if record.name == "apps.connections.open":
+            token = _token(record)
+            if token in self.app_tokens:
+                return json_response({"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket-mode"})
+            error = "not_allowed_token_type" if token in self.workspaces else "invalid_auth"
+            return json_response({"ok": False, "error": error})
         if self._handler(record.name) is None:
             return json_response({"ok": False, "error": "unknown_method", "req_method": record.name})
         token = _token(record)
@@ -465,6 +534,33 @@ class FakeSlack(FakeServer):
         info.update(channel.extra)
         return {"channel": info}
 
+    def _m_conversations_history(self, ws: SlackWorkspace, p: dict[str, Any]) -> dict[str, Any]:
+        """Top-level messages (and thread broadcasts), newest first, within latest/oldest."""
+        channel = p.get("channel", "")
+        if not channel:
+            raise SlackError("channel_not_found")
+        inclusive = _truthy(p.get("inclusive"))
+        latest = float(p.get("latest") or "inf")
+        oldest = float(p.get("oldest") or 0)
+        found = []
+        for msg in reversed(self.messages(channel)):
+            ts = float(msg["ts"])
+            if msg.get("thread_ts") not in (None, msg["ts"]) and msg.get("subtype") != "thread_broadcast":
+                continue
+            if (ts < latest or (inclusive and ts == latest)) and (ts > oldest or (inclusive and ts == oldest)):
+                found.append(dict(msg))
+        limit = int(p.get("limit") or 100)
+        return {"messages": found[:limit], "has_more": len(found) > limit, "pin_count": 0}
+
+    def _m_conversations_replies(self, ws: SlackWorkspace, p: dict[str, Any]) -> dict[str, Any]:
+        """The thread ``ts`` belongs to: its parent first, then the replies (``ts`` may be a reply)."""
+        channel = p.get("channel", "")
+        msg = self._find(channel, p.get("ts", ""))
+        parent_ts = msg.get("thread_ts") or msg["ts"]
+        parent = self._messages[channel].get(parent_ts)
+        thread = ([dict(parent)] if parent else []) + [dict(m) for m in self.thread(channel, parent_ts)]
+        return {"messages": thread, "has_more": False}
+
     def _m_users_info(self, ws: SlackWorkspace, p: dict[str, Any]) -> dict[str, Any]:
         user = self.users.get(p.get("user", ""))
         if user is None:
@@ -532,6 +628,41 @@ class FakeSlack(FakeServer):
             entry["users"].append(ws.user_id)
             entry["count"] += 1
         return {}
+
+    # Files, the v2 way: get an upload URL, POST the bytes there, complete (and share) the upload.
+    def _m_files_getUploadURLExternal(self, ws: SlackWorkspace, p: dict[str, Any]) -> dict[str, Any]:
+        if not p.get("filename") or not str(p.get("length", "")).isdigit():
+            raise SlackError("invalid_arguments")
+        file_id = f"F0UP{next(self._ids):05d}"
+        self.uploads[file_id] = {"name": p["filename"], "length": int(p["length"]), "data": None, "shared": None}
+        return {"upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
+
+    async def _upload(self, request: web.Request) -> web.StreamResponse:
+        upload = self.uploads.get(request.match_info["file_id"])
+        if upload is None:
+            return raw_response(404, b"not found", "text/plain")
+        upload["data"] = record_of(request).raw
+        return raw_response(200, f"OK - {len(upload['data'])}".encode(), "text/plain")
+
+    def _m_files_completeUploadExternal(self, ws: SlackWorkspace, p: dict[str, Any]) -> dict[str, Any]:
+        files = p.get("files")
+        if not isinstance(files, list) or not files:
+            raise SlackError("invalid_arguments")
+        shared = []
+        for entry in files:
+            upload = self.uploads.get(entry.get("id", ""))
+            if upload is None or upload["data"] is None or len(upload["data"]) != upload["length"]:
+                raise SlackError("file_upload_incomplete")
+            upload["shared"] = p.get("channel_id")
+            shared.append({"id": entry["id"], "name": upload["name"], "title": entry.get("title") or upload["name"]})
+        channel = p.get("channel_id")
+        if channel:
+            msg: dict[str, Any] = {"type": "message", "ts": self._next_ts(), "user": ws.user_id, "bot_id": ws.bot_id,
+                                   "text": p.get("initial_comment") or "", "files": shared, "subtype": "file_share"}
+            if p.get("thread_ts"):
+                msg["thread_ts"] = p["thread_ts"]
+            self._store(channel, msg)
+        return {"files": shared}
 
     def _m_team_info(self, ws: SlackWorkspace, p: dict[str, Any]) -> dict[str, Any]:
         icon = f"https://avatars.slack-edge.com/{ws.team_id}_132.png"

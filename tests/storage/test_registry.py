@@ -76,3 +76,19 @@ async def test_roles_grant_revoke_and_aware_times(db: Database) -> None:
         assert grants[0].granted_at == NOW and grants[0].granted_at.tzinfo is not None
         assert await registry.revoke_role(session, person.id, "icc-team", group_id=None)  # type: ignore[arg-type]
         assert not await registry.revoke_role(session, person.id, "icc-team", group_id=None)  # type: ignore[arg-type]
+
+
+async def test_a_platform_time_zone_seeds_a_person_once_and_never_overrides(db: Database) -> None:
+    async with db.session() as session:
+        person = await registry.upsert_person(session, "slack", "T1", "U1", display_name="Ana", now=NOW,
+                                              timezone="America/Sao_Paulo")
+        assert person.timezone == "America/Sao_Paulo"
+        person.timezone = "Europe/Lisbon"  # the person (or their city) chose another
+        again = await registry.upsert_person(session, "slack", "T1", "U1", display_name="Ana", now=NOW,
+                                             timezone="America/Sao_Paulo")
+        assert again.timezone == "Europe/Lisbon"
+        unknown = await registry.upsert_person(session, "slack", "T1", "U2", display_name="Bo", now=NOW)
+        assert unknown.timezone is None
+        seeded_later = await registry.upsert_person(session, "slack", "T1", "U2", display_name="Bo", now=NOW,
+                                                    timezone="Europe/Kyiv")
+        assert seeded_later.timezone == "Europe/Kyiv"

@@ -398,7 +398,7 @@ class DiscordAdapter(Adapter):
             extras["embeds"] = embeds
         if view is not None:
             extras["view"] = view
-        files = getattr(message, "files", ())  # Outgoing.files: exports (practices)
+        files = message.files
         if files:
             extras["files"] = [discord.File(io.BytesIO(attached.content), filename=attached.name)
                                for attached in files]
@@ -601,7 +601,7 @@ class DiscordAdapter(Adapter):
 
 def _delivery_key(message: Outgoing) -> str | None:
     """`Outgoing.delivery_key` (the relay's outbox): the same for every retry of one post."""
-    key = getattr(message, "delivery_key", None)
+    key = message.delivery_key
     return str(key)[:25] if key else None
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+import bot.platforms.slack as slack_platform
 from bot.core import Bot
 from tests.fakes import discord_gateway as gw
 from tests.fakes.fake_deepl import FakeDeepL
@@ -16,11 +17,7 @@ from tests.fakes.fake_discord import FakeDiscord
 from tests.fakes.fake_slack import FakeSlack
 from tests.fakes.slack_payloads import message_event
 from tests.platforms.discord.harness import GUILD_B, IVO, RUMEURS, RUMOURS, DiscordHarness
-
-pytest.importorskip("bot.relay", reason="the relay (issue 3) has not landed on this branch yet")
-slack_platform = pytest.importorskip("bot.platforms.slack",
-                                     reason="the Slack adapter (issue 4) has not landed on this branch yet")
-from tests.platforms.slack.conftest import SECRET, TEAM_A, TOKEN_A, SlackHarness  # noqa: E402
+from tests.platforms.slack.conftest import SECRET, TEAM_A, TOKEN_A, SlackHarness
 
 SLACK_ES = "C0RUMORES"  # anti-rumours on Slack, in Spanish
 WEBHOOK_EXECUTE = "POST /webhooks/{webhook_id}/{webhook_token}"

@@ -3,7 +3,6 @@ ping, the 2,000-character limit, rate limits, threads, edits, deletes, DMs."""
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from typing import Any
 
@@ -274,12 +273,8 @@ def test_labels_and_mentions(discord_bot: DiscordHarness) -> None:
     assert discord_bot.adapter.max_message_chars == 2000
 
 
-OUTGOING_FIELDS = {field.name for field in dataclasses.fields(Outgoing)}
-
-
-@pytest.mark.skipif("delivery_key" not in OUTGOING_FIELDS, reason="Outgoing.delivery_key comes with the relay")
 async def test_a_retried_bot_post_is_not_doubled(discord_bot: DiscordHarness) -> None:
-    message = Outgoing("Reminder: the annual survey closes on Friday.", delivery_key="d42-1")  # type: ignore[call-arg]
+    message = Outgoing("Reminder: the annual survey closes on Friday.", delivery_key="d42-1")
     first = await discord_bot.adapter.post(HERE, message)
     again = await discord_bot.adapter.post(HERE, message)  # the outbox retrying after a lost answer
     assert first == again and len(discord_bot.fake.messages(RUMOURS)) == 1
@@ -287,11 +282,10 @@ async def test_a_retried_bot_post_is_not_doubled(discord_bot: DiscordHarness) ->
     assert sent.body["nonce"] == "d42-1" and sent.body["enforce_nonce"] is True
 
 
-@pytest.mark.skipif(not hasattr(outbound, "OutgoingFile"), reason="Outgoing.files comes with the practices")
 async def test_files_are_uploaded_with_the_message(discord_bot: DiscordHarness) -> None:
     export = outbound.OutgoingFile("practices.csv", "id,title\n1,Café anti-rumeurs\n".encode(), "text/csv")
     await discord_bot.adapter.send_dm(PersonRef("discord", GUILD, ANA["id"]),
-                                      Outgoing("Your export", files=(export,)))  # type: ignore[call-arg]
+                                      Outgoing("Your export", files=(export,)))
     sent = discord_bot.fake.recorded("POST /channels/{channel_id}/messages")[-1]
     [uploaded] = [part for part in sent.body["_files"].values() if isinstance(part, dict) and "filename" in part]
     assert uploaded["filename"] == "practices.csv" and uploaded["data"] == export.content

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("bot.relay", reason="the relay (issue 3) has not landed on this branch yet")
 from tests.fakes import discord_gateway as gw
 from tests.fakes.fake_deepl import FakeDeepL
 from tests.fakes.fake_discord import FakeDiscord
