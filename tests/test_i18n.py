@@ -66,3 +66,23 @@ def test_locale_chain_person_then_platform_then_channel_then_english() -> None:
                                                 ("", None), ("not a code", None)])
 def test_normalize_language(code: str, expected: str | None) -> None:
     assert normalize_language(code) == expected
+
+
+# Words that stay the same in French; anything else identical to its English msgid is a
+# catalog that copied English instead of translating it.
+SAME_IN_FRENCH = {"{city} ({country})"}
+
+
+def test_french_is_not_english_copied_over() -> None:
+    path = ROOT / "translations" / "fr" / "LC_MESSAGES" / "icc.po"
+    catalog = read_po(path.open("rb"), locale="fr")
+    copied = []
+    for message in catalog:
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if not message.id or ids[0] in SAME_IN_FRENCH:
+            continue
+        words = re.findall(r"[A-Za-z]{3,}", PLACEHOLDER.sub("", re.sub(r"`[^`]*`", "", ids[0])))
+        if len(words) >= 2 and strings[0] == ids[0]:
+            copied.append(ids[0])
+    assert copied == []
