@@ -33,24 +33,29 @@ def setup(bot: Bot) -> None:
     translator = DeepLTranslator(settings.deepl_auth_key.get_secret_value(), server_url=settings.deepl_server_url,
                                  db=bot.db, clock=bot.clock, on_quota=on_quota)
     bot.provide(Translator, translator)  # type: ignore[type-abstract]
-    bot.scheduler.add(UsageWriter(translator), every=timedelta(minutes=1))
+    bot.scheduler.add(UsageWriter(translator), every=UsageWriter.every)
     bot.on_stop(translator.close)
     bot.spawn(translator.warm_up(), name="language-detector")
 
 
 class UsageWriter:
-    """Writes the translator's pending counters to the database."""
+    """Writes the translator's pending counters to the database, at most once a minute."""
 
     name = "translation-usage"
+    every = timedelta(minutes=1)
 
     def __init__(self, translator: DeepLTranslator) -> None:
         self.translator = translator
+        self.last_run: datetime | None = None
 
     async def run(self, now: datetime) -> None:
+        self.last_run = now
         await self.translator.flush()
 
     async def next_due(self, now: datetime) -> datetime | None:
-        return None if self.translator.counters.empty else now
+        if self.translator.counters.empty:
+            return None
+        return now if self.last_run is None else max(now, self.last_run + self.every)
 
 
 async def send_quota_alert(bot: Bot) -> bool:

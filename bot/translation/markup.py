@@ -4,7 +4,8 @@ A message becomes *segments*, one per line that has words to translate; everythi
 breaks, blank lines, quote and list markers, indentation, lines of only links or emoji — stays
 here and is put back around the translated segments, so the layout survives whatever DeepL does
 with whitespace. Inside a segment, what must come back exactly (mentions `@Ana`, `#channels`,
-`:shortcodes:`, Unicode emoji, URLs, `` `code` `` and fenced code blocks) goes into an ignored
+`:shortcodes:`, Unicode emoji, URLs, `` `code` `` and fenced code blocks, and a platform's own
+mention form such as Slack's `<@U123>`, which commands keep) goes into an ignored
 `<x i="n">` element whose content is restored from here by its index, never from DeepL's answer.
 `**bold**`, `_italic_` and `~~strike~~` become `<b>`, `<i>`, `<s>` so the formatting follows the
 translated words, and a link's label is translated inside `<l i="n">` while its URL stays here.
@@ -26,6 +27,7 @@ IGNORE_TAG = "x"
 # Spans restored exactly, found in one left-to-right scan (earlier alternatives win).
 _SPAN = re.compile(
     r"(?P<fence>```.*?(?:```|\Z))"
+    r"|(?P<platform><[@#!][\w.|\-]{1,80}>)"
     r"|(?P<code>(?P<ticks>`+)(?!`).+?(?<!`)(?P=ticks)(?!`))"
     r"|(?P<link>\[(?P<label>[^\[\]\n]{1,300})\]\((?P<target>(?:https?://|mailto:)[^\s()]*(?:\([^\s()]*\)[^\s()]*)*)\))"
     r"|(?P<url>(?:https?://|www\.)[^\s<>]*[^\s<>.,;:!?\"'()\[\]{}*_~`])"
@@ -59,7 +61,7 @@ _ANSWER = re.compile(
 _ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 # Content that gives DeepL useful context is sent inside the ignored element; code and URLs are
 # not (they would only add billed characters).
-_CONTEXT_KINDS = frozenset({"mention", "channel", "shortcode", "emoji"})
+_CONTEXT_KINDS = frozenset({"mention", "platform", "channel", "shortcode", "emoji"})
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,7 @@ def words_of(text: str) -> str:
 
 
 def _kind(match: re.Match[str]) -> str:
-    for kind in ("fence", "code", "url", "email", "mention", "channel", "shortcode", "emoji", "private"):
+    for kind in ("fence", "platform", "code", "url", "email", "mention", "channel", "shortcode", "emoji", "private"):
         if match.group(kind):
             return kind
     return "code"

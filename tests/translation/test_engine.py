@@ -297,3 +297,21 @@ async def test_no_glossary_is_made_for_texts_without_its_terms(translator: DeepL
     await translator.translate([ENGLISH], "fr", source="en")
     assert fake_deepl.recorded("POST /v2/glossaries") == []
     assert fake_deepl.translate_calls[0].glossary_id is None
+
+
+async def test_counters_are_written_at_most_once_a_minute(translator: DeepLTranslator) -> None:
+    from datetime import timedelta
+
+    from bot.translation.extension import UsageWriter
+
+    writer = UsageWriter(translator)
+    now = translator.clock.now()
+    assert await writer.next_due(now) is None
+    await translator.record_skip(40)
+    assert await writer.next_due(now) == now
+    await writer.run(now)
+    await translator.record_skip(2)
+    assert await writer.next_due(now) == now + timedelta(minutes=1)
+    async with translator.db.session() as session:
+        totals = await queries.usage_between(session, now.date(), now.date())
+    assert totals.saved_by_skip == 40

@@ -111,3 +111,10 @@ def test_a_translation_keeps_every_protected_piece(text: str) -> None:
     out = prefixed(text)
     for pattern in (r"https://x\.org/a", "👍", "🇫🇷", "@Ana", "```"):
         assert out.count(re.sub(r"\\", "", pattern)) >= text.count(re.sub(r"\\", "", pattern)), pattern
+
+
+def test_platform_mentions_kept_in_commands_are_protected() -> None:
+    text = "<@U0ICC42> merci pour <#C123|general>"
+    [segment] = encode(text).segments
+    assert segment.xml == '<x i="0">&lt;@U0ICC42&gt;</x> merci pour <x i="1">&lt;#C123|general&gt;</x>'
+    assert prefixed(text) == "[FR] " + text
