@@ -55,6 +55,9 @@ EXTENSIONS: tuple[str, ...] = (
     "bot.translation.extension",
     "bot.handlers.translate",
     "bot.relay.extension",
+    "bot.handlers.broadcast",
+    "bot.handlers.match",
+    "bot.handlers.report",
 )
 
 

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: str = "INFO"
     bot_name: str = "ICC bot"
+    broadcast_name: str = "ICC team"
+    """The name broadcasts are posted under (Slack `chat:write.customize`, Discord webhooks)."""
+    broadcast_avatar_url: str | None = None
 
     @field_validator("database_url")
     @classmethod

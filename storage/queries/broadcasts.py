@@ -1,0 +1,216 @@
+"""Queries on broadcasts and their destinations, and the failed-deliveries report. They take a
+session and never commit.
+
+Outcomes are written with conditional UPDATEs, so two processes delivering the same broadcast
+never settle a destination twice: `settle_target` moves a destination out of `pending` once and
+counts the broadcast's open destinations down in the same transaction; the UPDATE of the
+broadcast row serialises the count, so exactly one caller sees it reach zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlmodel import col
+from sqlmodel import select as select_model
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Broadcast, BroadcastTarget, OutboxItem, OutboxLane
+from storage.models.broadcasts import (
+    CANCELLED,
+    CONFIRMED,
+    DELIVERED,
+    DISCARDED,
+    DRAFT,
+    FINISHED,
+    PENDING,
+    TARGET_CANCELLED,
+)
+
+
+def _columns(model: Any) -> Any:
+    """A table's columns as SQLAlchemy core columns (SQLModel types its attributes as values)."""
+    return model.__table__.c
+
+
+async def _rows(session: AsyncSession, statement: Any) -> Any:
+    """Run a core SELECT of columns (SQLModel's `exec` only types its own `select`)."""
+    return await session.exec(statement)
+
+
+BROADCAST = _columns(Broadcast)
+TARGET = _columns(BroadcastTarget)
+ITEM = _columns(OutboxItem)
+LANE = _columns(OutboxLane)
+
+
+# ---- broadcasts ---------------------------------------------------------------------------------
+
+
+async def add_broadcast(session: AsyncSession, broadcast: Broadcast, targets: Sequence[BroadcastTarget]) -> int:
+    """Store a preview and its destinations; returns its id."""
+    broadcast.open_targets = sum(1 for target in targets if target.state == PENDING)
+    session.add(broadcast)
+    await session.flush()
+    assert broadcast.id is not None
+    for target in targets:
+        target.broadcast_id = broadcast.id
+        session.add(target)
+    await session.flush()
+    return broadcast.id
+
+
+async def get_broadcast(session: AsyncSession, broadcast_id: int) -> Broadcast | None:
+    return await session.get(Broadcast, broadcast_id)
+
+
+async def targets_of(session: AsyncSession, broadcast_id: int) -> list[BroadcastTarget]:
+    result = await session.exec(select_model(BroadcastTarget).where(BroadcastTarget.broadcast_id == broadcast_id)
+                                .order_by(col(BroadcastTarget.id)))
+    return list(result)
+
+
+async def target_at(session: AsyncSession, broadcast_id: int, platform: str, workspace: str,
+                    address: str) -> BroadcastTarget | None:
+    result = await session.exec(select_model(BroadcastTarget).where(
+        BroadcastTarget.broadcast_id == broadcast_id, BroadcastTarget.platform == platform,
+        BroadcastTarget.workspace == workspace, BroadcastTarget.address == address))
+    return result.first()
+
+
+async def confirm(session: AsyncSession, broadcast_id: int, *, person_id: int, now: datetime,
+                  send_at: datetime) -> bool:
+    """draft → confirmed, once: a second press (or a second process) gets False."""
+    result = await session.exec(
+        update(Broadcast).where(BROADCAST.id == broadcast_id, BROADCAST.state == DRAFT)
+        .values(state=CONFIRMED, confirmed_at=now, confirmed_by_id=person_id, send_at=send_at)
+        .returning(BROADCAST.id))
+    return result.first() is not None
+
+
+async def discard(session: AsyncSession, broadcast_id: int) -> bool:
+    result = await session.exec(update(Broadcast).where(BROADCAST.id == broadcast_id, BROADCAST.state == DRAFT)
+                                .values(state=DISCARDED, open_targets=0).returning(BROADCAST.id))
+    return result.first() is not None
+
+
+async def cancel(session: AsyncSession, broadcast_id: int, *, person_id: int, now: datetime) -> int | None:
+    """Stop a confirmed broadcast: every destination still pending is cancelled. Returns how many,
+    or None when it was not confirmed (finished, cancelled already)."""
+    result = await session.exec(
+        update(Broadcast).where(BROADCAST.id == broadcast_id, BROADCAST.state == CONFIRMED)
+        .values(state=CANCELLED, cancelled_at=now, cancelled_by_id=person_id, open_targets=0)
+        .returning(BROADCAST.id))
+    if result.first() is None:
+        return None
+    targets = await session.exec(
+        update(BroadcastTarget).where(TARGET.broadcast_id == broadcast_id, TARGET.state == PENDING)
+        .values(state=TARGET_CANCELLED, finished_at=now).returning(TARGET.id))
+    return len(targets.all())
+
+
+async def set_text(session: AsyncSession, broadcast_id: int, text: str, *, now: datetime) -> int:
+    """A new text (a new version); returns the version."""
+    result = await session.exec(
+        update(Broadcast).where(BROADCAST.id == broadcast_id)
+        .values(text=text, version=BROADCAST.version + 1, edited_at=now).returning(BROADCAST.version))
+    return int(result.one()[0])
+
+
+async def recent(session: AsyncSession, limit: int = 10) -> list[Broadcast]:
+    """The latest broadcasts that were confirmed (previews are not listed)."""
+    result = await session.exec(select_model(Broadcast).where(col(Broadcast.state).not_in((DRAFT, DISCARDED)))
+                                .order_by(col(Broadcast.id).desc()).limit(limit))
+    return list(result)
+
+
+# ---- destinations ---------------------------------------------------------------------------------
+
+
+async def record_parts(session: AsyncSession, target_id: int, message_ids: Sequence[str], *,
+                       version: int | None = None) -> None:
+    values: dict[str, Any] = {"message_ids": list(message_ids)}
+    if version is not None:
+        values["version"] = version
+    await session.exec(update(BroadcastTarget).where(TARGET.id == target_id).values(**values))
+
+
+async def set_version(session: AsyncSession, target_id: int, version: int, *, reason: str | None = None) -> None:
+    await session.exec(update(BroadcastTarget).where(TARGET.id == target_id).values(version=version, reason=reason))
+
+
+async def set_reason(session: AsyncSession, target_id: int, reason: str | None) -> None:
+    await session.exec(update(BroadcastTarget).where(TARGET.id == target_id)
+                       .values(reason=reason[:500] if reason else None))
+
+
+async def settle_target(session: AsyncSession, target: BroadcastTarget | int, state: str, *, now: datetime,
+                        reason: str | None = None, broadcast_id: int | None = None) -> int | None:
+    """Give a pending destination its outcome. Returns the broadcast's destinations left open
+    when this call settled it (0: this was the last one), None when it was settled already."""
+    target_id = target if isinstance(target, int) else target.id
+    owner = broadcast_id if isinstance(target, int) else target.broadcast_id
+    # A copy that went out while the broadcast was being cancelled was delivered all the same.
+    from_states = (PENDING, TARGET_CANCELLED) if state == DELIVERED else (PENDING,)
+    settled = await session.exec(
+        update(BroadcastTarget).where(TARGET.id == target_id, TARGET.state.in_(from_states))
+        .values(state=state, reason=reason[:500] if reason else None, finished_at=now).returning(TARGET.id))
+    if settled.first() is None:
+        return None
+    remaining = await session.exec(
+        update(Broadcast).where(BROADCAST.id == owner, BROADCAST.open_targets > 0)
+        .values(open_targets=BROADCAST.open_targets - 1).returning(BROADCAST.open_targets, BROADCAST.state))
+    row = remaining.first()
+    return int(row[0]) if row is not None and row[1] == CONFIRMED else None
+
+
+async def finish(session: AsyncSession, broadcast_id: int, now: datetime) -> bool:
+    result = await session.exec(update(Broadcast).where(BROADCAST.id == broadcast_id, BROADCAST.state == CONFIRMED)
+                                .values(state=FINISHED, finished_at=now).returning(BROADCAST.id))
+    return result.first() is not None
+
+
+# ---- the failure report ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FailedDelivery:
+    """Deliveries of one kind to one destination that failed for good for the same reason."""
+
+    kind: str
+    platform: str
+    workspace: str
+    target: str
+    reason: str
+    count: int
+    last: datetime
+    references: tuple[str, ...]
+
+
+async def failed_deliveries(session: AsyncSession, since: datetime, *, limit: int = 50) -> list[FailedDelivery]:
+    """Outbox deliveries given up on since `since`, grouped by kind, destination and reason, the
+    most recent first."""
+    result = await _rows(session,
+        select(ITEM.kind, LANE.platform, LANE.workspace, LANE.target, ITEM.last_error, ITEM.finished_at,
+               ITEM.reference)
+        .join(OutboxLane, LANE.id == ITEM.lane_id)
+        .where(ITEM.state == "failed", ITEM.finished_at >= since)
+        .order_by(ITEM.finished_at.desc()))
+    groups: dict[tuple[str, str, str, str, str], list[tuple[datetime, str]]] = {}
+    for kind, platform, workspace, target, error, finished_at, reference in result:
+        groups.setdefault((kind, platform, workspace, target, error or ""), []).append((finished_at, reference))
+    failures = [FailedDelivery(kind, platform, workspace, target, reason, len(rows), max(at for at, _ in rows),
+                               tuple(dict.fromkeys(reference for _, reference in rows)))
+                for (kind, platform, workspace, target, reason), rows in groups.items()]
+    failures.sort(key=lambda failure: failure.last, reverse=True)
+    return failures[:limit]
+
+
+async def count_failed_deliveries(session: AsyncSession, since: datetime) -> int:
+    result = await _rows(session, select(func.count()).select_from(OutboxItem)
+                                .where(ITEM.state == "failed", ITEM.finished_at >= since))
+    return int(result.one()[0])
