@@ -46,6 +46,7 @@ from bot.relay.outbox import NOTICE, Delivery, Enqueued, NewDelivery, Outbox
 from bot.relay.safety import neutralise_mentions
 from bot.text import split_text
 from bot.translation import NotTranslated, Translation, Translator
+from bot.translation.codes import same_language
 from bot.translation.notes import note_message
 from storage.models import Broadcast, BroadcastTarget, Channel, City, Person
 from storage.models.broadcasts import (
@@ -529,7 +530,10 @@ class Broadcasts:
         body = neutralise_mentions(translation.text)
         if target.kind == DM:
             body = render(_("📣 **Announcement from the ICC team**"), locale) + "\n\n" + body
-        return Copy(split_text(body, delivery.adapter.max_message_chars), _footnote(translation, language, locale),
+        footnote = _footnote(translation, language, locale)
+        if not translation.translated and broadcast.language and same_language(broadcast.language, language):
+            footnote = None  # untranslated, but written in the sender's language, which is this channel's
+        return Copy(split_text(body, delivery.adapter.max_message_chars), footnote,
                     neutralise_mentions(broadcast.text) if translation.translated else None)
 
     async def _translation(self, broadcast: Broadcast, language: str, formality: str | None, fallback: str | None,

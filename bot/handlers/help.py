@@ -25,8 +25,9 @@ AREA_SUMMARIES: dict[str, Message] = {
 
 # What the usage lines cannot say, shown under them by `/icc help <area>`.
 AREA_NOTES: dict[str, Message] = {
-    "broadcast": _("`to=` says who gets it (`all` when left out): `all` every channel linked to a group; `group:<g>` that group's channels; `network:<n>` the own channels of "
-                   "that network's cities (group channels are shared with other networks, so they are left out); "
+    "broadcast": _("`to=` says who gets it (`all` when left out): `all` every channel linked to a group; "
+                   "`group:<g>` that group's channels; `network:<n>` the own channels of that network's cities "
+                   "(group channels are shared with other networks, so they are left out); "
                    "`lang:<code>` every linked channel in that language; `cities:<a>,<b>` those cities' own "
                    "channels, or their coordinators by direct message when a city has none. `at=` is in your time "
                    "zone (else your city's, else Europe/Paris). You see a preview first and confirm it."),

@@ -31,7 +31,7 @@ async def match(ctx: CommandContext) -> None:
         else:
             raise UsageError(_("Name a city (`/icc match <city>`), or register yours with `/icc city register "
                                "<city>`."), ctx.spec)
-        asking, suggestions = await suggest(session, city, matching_sources(ctx.bot).practice_topics)
+        asking, suggestions = await suggest(session, city, matching_sources(ctx.bot).practice_topics, limit=8)
     if not asking.topics and not asking.groups:
         await ctx.reply(_("{city} is in no group and has no practice yet, so there is nothing to compare. "
                           "`/icc group join <group>` adds it to a group.", city=city.name))
