@@ -144,16 +144,16 @@ def state_line(broadcast: Broadcast, now: datetime, locale: str) -> Message:
 def counts_line(targets: Sequence[BroadcastTarget]) -> Message:
     counts = Counter(t.state for t in targets)
     parts: list[Message] = [
-        _("{count} delivered", count=counts[DELIVERED]),
-        _("{count} failed", count=counts[FAILED]),
-        _("{count} pending", count=counts[PENDING]),
+        _n("{count} delivered", "{count} delivered", counts[DELIVERED]),
+        _n("{count} failed", "{count} failed", counts[FAILED]),
+        _n("{count} pending", "{count} pending", counts[PENDING]),
     ]
     if counts[TARGET_CANCELLED]:
-        parts.append(_("{count} cancelled", count=counts[TARGET_CANCELLED]))
+        parts.append(_n("{count} cancelled", "{count} cancelled", counts[TARGET_CANCELLED]))
     if counts[SKIPPED]:
-        parts.append(_("{count} skipped", count=counts[SKIPPED]))
+        parts.append(_n("{count} skipped", "{count} skipped", counts[SKIPPED]))
     if counts[UNDELIVERABLE]:
-        parts.append(_("{count} undeliverable", count=counts[UNDELIVERABLE]))
+        parts.append(_n("{count} undeliverable", "{count} undeliverable", counts[UNDELIVERABLE]))
     return Message(" · ".join("{p" + str(index) + "}" for index in range(len(parts))),
                    {f"p{index}": part for index, part in enumerate(parts)})
 

@@ -224,11 +224,15 @@ class Broadcasts:
             await self.outbox.dispatch(batch)
         count = sum(1 for target in targets if target.state == PENDING)
         if broadcast.scheduled:
-            return Answer(_("Broadcast #{id} is scheduled: {count} destinations get it on {time}. "
-                            "`/icc broadcast cancel {id}` stops it, `/icc broadcast edit {id} <text>` changes it.",
-                            id=broadcast_id, count=count, time=views.when_line(broadcast, ix.locale)))
-        return Answer(_("Broadcast #{id} is on its way to {count} destinations. I will tell you when every copy "
-                        "is delivered; `/icc broadcast status {id}` follows it.", id=broadcast_id, count=count))
+            return Answer(_n("Broadcast #{id} is scheduled: {count} destination gets it on {time}. "
+                             "`/icc broadcast cancel {id}` stops it, `/icc broadcast edit {id} <text>` changes it.",
+                             "Broadcast #{id} is scheduled: {count} destinations get it on {time}. "
+                             "`/icc broadcast cancel {id}` stops it, `/icc broadcast edit {id} <text>` changes it.",
+                             count, id=broadcast_id, time=views.when_line(broadcast, ix.locale)))
+        return Answer(_n("Broadcast #{id} is on its way to {count} destination. I will tell you when it is "
+                         "delivered; `/icc broadcast status {id}` follows it.",
+                         "Broadcast #{id} is on its way to {count} destinations. I will tell you when every copy "
+                         "is delivered; `/icc broadcast status {id}` follows it.", count, id=broadcast_id))
 
     async def discard(self, ix: Interaction, broadcast_id: int) -> Answer:
         async with self.bot.db.session() as session:
@@ -272,9 +276,10 @@ class Broadcasts:
         delivered = sum(1 for target in targets if target.state == DELIVERED)
         if delivered == 0:
             return Answer(_("Broadcast #{id} cancelled: nobody gets it.", id=broadcast_id))
-        return Answer(_("Broadcast #{id} stopped: {stopped} destinations will not get it; {delivered} had it already "
+        return Answer(_("Broadcast #{id} stopped: {stopped} will not get it; {delivered} had it already "
                         "(`/icc broadcast edit {id} <text>` changes their copies).", id=broadcast_id,
-                        stopped=stopped or 0, delivered=delivered))
+                        stopped=_n("{count} destination", "{count} destinations", stopped or 0),
+                        delivered=_n("{count} destination", "{count} destinations", delivered)))
 
     async def edit(self, ix: Interaction, broadcast_id: int, text: str) -> Answer:
         text = text.strip()

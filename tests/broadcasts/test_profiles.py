@@ -24,7 +24,7 @@ async def test_sections_are_shown_in_order_and_a_failing_one_is_left_out(sqlite_
     profiles.add("practices", practices, order=40)
     profiles.add("broken", broken, order=41)
     assert profiles.names == ["practices", "broken", "deadlines", "matches"]
-    profile = await sqlite_console.reply("@marie #lyon /icc city show Lyon")
+    profile = await sqlite_console.reply("@alice #lyon /icc city show Lyon")
     lines = profile.split("\n")
     assert lines.index("Practices of Lyon: 3") < lines.index("Deadlines: 2 answered, 1 open")
     assert lines[-1].startswith("Cities to work with:")

@@ -119,7 +119,7 @@ async def test_only_the_icc_team_can_confirm(bc_lite: RelayHarness) -> None:
     assert "Only the ICC team can do that." in await bc_lite.reply("@tom #rumours-en !press ^ 1")
     assert broadcast_posts(bc_lite) == []
     # Another member of the ICC team may.
-    assert "is on its way to 5 destinations" in (await bc_lite.say("@hugo #rumours-en !press ^ 1"))[0]
+    assert "La diffusion n°1 part vers 5 destinations." in (await bc_lite.say("@hugo #rumours-en !press ^ 1"))[0]
 
 
 async def test_a_second_press_sends_nothing_twice(bc_lite: RelayHarness) -> None:
@@ -166,7 +166,8 @@ async def test_listed_cities_get_it_in_their_channel_or_by_dm_and_the_rest_is_na
     assert dm.message is not None
     assert dm.message.text == "📣 **Announcement from the ICC team**\n\nSurvey reminder"
     report = next(entry for entry in entries if "is done" in entry)
-    assert report.startswith("[@alice] Broadcast #1 to the cities Getxo, Lyon, Sabadell is done: 2 delivered, 0 failed.")
+    assert report.startswith(
+        "[@alice] Broadcast #1 to the cities Getxo, Lyon, Sabadell is done: 2 delivered, 0 failed.")
     assert "⚠️ Getxo" in report and "undeliverable" in report
 
 
@@ -184,7 +185,7 @@ async def test_a_channel_that_leaves_the_audience_before_the_time_is_skipped(bc_
 
 async def test_cancelling_a_scheduled_broadcast_sends_nothing(bc: RelayHarness) -> None:
     await bc.say("@alice /icc broadcast to=network:international at=2027-01-12T09:00 Survey", "@alice !press ^ 1")
-    assert "Broadcast #1 cancelled: nobody gets it." in await bc.reply("@hugo /icc broadcast cancel 1")
+    assert "Diffusion n°1 annulée : personne ne la recevra." in await bc.reply("@hugo /icc broadcast cancel 1")
     await bc.say("!clock 2027-01-13T00:00Z")
     assert broadcast_posts(bc) == []
     _broadcasts, targets, items = await stored(bc)
@@ -247,8 +248,8 @@ async def test_editing_a_preview_shows_it_again(bc_lite: RelayHarness) -> None:
 async def test_status_and_list_are_for_the_icc_team(bc_lite: RelayHarness) -> None:
     await bc_lite.say("@alice /icc broadcast to=cities:Lyon Hello Lyon", "@alice !press ^ 1")
     listing = await bc_lite.reply("@hugo /icc broadcast list")
-    assert "#1 la ville Lyon" in listing or "#1 the city Lyon" in listing
-    assert "1/1" in listing
+    assert "• n°1 la ville Lyon · Terminée : envoyée le lundi 11 janvier 2027, 09:00 (Europe/Paris). · 1/1 remise(s)" \
+        in listing
     assert "Seule l'équipe ICC peut faire cela." in await bc_lite.reply("@marie /icc broadcast status 1")
     assert "Seule l'équipe ICC peut faire cela." in await bc_lite.reply("@marie /icc broadcast list")
     assert "`id` must be a number" in await bc_lite.reply("@alice /icc broadcast status one")

@@ -18,7 +18,11 @@ def ranked(answer: str) -> list[str]:
 
 
 async def test_a_coordinators_own_city_by_default_best_match_first(sqlite_console: ConsoleHarness) -> None:
-    answer = await sqlite_console.reply("@marie #lyon /icc match")
+    answer = await sqlite_console.reply("@marie #lyon /icc match")  # Marie coordinates Lyon, in French
+    assert "Villes avec qui Lyon pourrait travailler (Lyon travaille sur anti-rumours et welcoming newcomers) :" \
+        in answer
+    assert "1. **Manchester** (United Kingdom) : partage anti-rumours et welcoming newcomers" in answer
+    answer = await sqlite_console.reply("@alice /icc match Lyon")
     assert "Cities for Lyon to work with (Lyon works on anti-rumours and welcoming newcomers):" in answer
     assert ranked(answer)[0] == "Manchester"
     assert "1. **Manchester** (United Kingdom): shares anti-rumours and welcoming newcomers" in answer
@@ -41,7 +45,7 @@ async def test_practices_on_topics_the_city_lacks_are_suggested_with_their_count
         return {erlangen.id: {"education": 2}, odesa.id: {"anti-rumours": 1}, bergen.id: {"public-space": 7}}
 
     matching_sources(sqlite_console.bot).practice_topics.append(practices)
-    answer = await sqlite_console.reply("@marie #lyon /icc match")
+    answer = await sqlite_console.reply("@alice /icc match Lyon")
     assert ("**Erlangen** (Germany): shares welcoming newcomers; 2 practices on education, a topic Lyon has "
             "none of") in answer
     assert "**Odesa** (Ukraine): shares anti-rumours" in answer and "practice on anti-rumours" not in answer
@@ -60,9 +64,9 @@ async def test_unknown_empty_and_missing_cities_get_a_clear_answer(sqlite_consol
 
 
 async def test_the_profile_names_the_best_matches(sqlite_console: ConsoleHarness) -> None:
-    profile = await sqlite_console.reply("@marie #lyon /icc city show Lyon")
+    profile = await sqlite_console.reply("@alice #lyon /icc city show Lyon")
     assert "Cities to work with: Manchester, " in profile and "(`/icc match Lyon` says why)" in profile
-    assert "Cities to work with" not in await sqlite_console.reply("@marie #lyon /icc city show Sabadell")
+    assert "Cities to work with" not in await sqlite_console.reply("@alice #lyon /icc city show Sabadell")
 
 
 def test_ranking_weighs_groups_topics_and_new_practices() -> None:
