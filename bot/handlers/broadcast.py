@@ -4,7 +4,9 @@ turns commands, the compose form and the preview's buttons into calls to it."""
 
 from __future__ import annotations
 
-from bot.broadcasts.service import CONFIRM, DISCARD, KIND, MAX_TEXT, Answer, Broadcasts, InputError
+from datetime import timedelta
+
+from bot.broadcasts.service import CONFIRM, DISCARD, KIND, MAX_TEXT, Answer, Broadcasts, FinishJob, InputError
 from bot.commands import Param, UsageError
 from bot.context import CommandContext, Interaction
 from bot.core import Bot, refusal
@@ -24,8 +26,9 @@ AUDIENCE_HELP = _("who gets it: all (every group channel), group:<g>, network:<n
 def setup(bot: Bot) -> None:
     service = Broadcasts(bot, bot.service(Outbox))
     bot.provide(Broadcasts, service)
-    bot.service(Outbox).register(KIND, service.deliver, on_failure=service.on_failure)
-    bot.on_stop(service.stop)
+    bot.service(Outbox).register(KIND, service.delivery.deliver, on_failure=service.delivery.on_failure)
+    bot.on_stop(service.delivery.stop)
+    bot.scheduler.add(FinishJob(service.delivery), every=timedelta(minutes=1))
     command = bot.commands.command
     broadcast_id = Param("id", _("the broadcast's number"), positional=True, required=True, kind="integer",
                          complete="broadcast")

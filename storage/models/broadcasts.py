@@ -45,8 +45,6 @@ class Broadcast(SQLModel, table=True):
     timezone: str = Field(max_length=64)
     """The zone `at=` was read in, to show the time back to the sender the way they wrote it."""
     state: str = Field(default=DRAFT, max_length=16)
-    open_targets: int = 0
-    """Destinations still without an outcome; the one that brings it to 0 sends the report."""
     sender_id: int = Field(foreign_key="person.id", index=True)
     sender_name: str = Field(default="", max_length=200)
     created_at: datetime = Field(sa_type=UTCDateTime)

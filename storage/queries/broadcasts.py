@@ -1,10 +1,9 @@
 """Queries on broadcasts and their destinations, and the failed-deliveries report. They take a
 session and never commit.
 
-Outcomes are written with conditional UPDATEs, so two processes delivering the same broadcast
-never settle a destination twice: `settle_target` moves a destination out of `pending` once and
-counts the broadcast's open destinations down in the same transaction; the UPDATE of the
-broadcast row serialises the count, so exactly one caller sees it reach zero.
+State changes are conditional UPDATEs, so two processes working on the same broadcast never
+repeat one: `settle_target` moves a destination out of `pending` once, `confirm` and `finish` move
+a broadcast on once (the process whose `finish` succeeds sends the report).
 """
 
 from __future__ import annotations
@@ -53,7 +52,6 @@ LANE = _columns(OutboxLane)
 
 async def add_broadcast(session: AsyncSession, broadcast: Broadcast, targets: Sequence[BroadcastTarget]) -> int:
     """Store a preview and its destinations; returns its id."""
-    broadcast.open_targets = sum(1 for target in targets if target.state == PENDING)
     session.add(broadcast)
     await session.flush()
     assert broadcast.id is not None
@@ -94,7 +92,7 @@ async def confirm(session: AsyncSession, broadcast_id: int, *, person_id: int, n
 
 async def discard(session: AsyncSession, broadcast_id: int) -> bool:
     result = await session.exec(update(Broadcast).where(BROADCAST.id == broadcast_id, BROADCAST.state == DRAFT)
-                                .values(state=DISCARDED, open_targets=0).returning(BROADCAST.id))
+                                .values(state=DISCARDED).returning(BROADCAST.id))
     return result.first() is not None
 
 
@@ -103,7 +101,7 @@ async def cancel(session: AsyncSession, broadcast_id: int, *, person_id: int, no
     or None when it was not confirmed (finished, cancelled already)."""
     result = await session.exec(
         update(Broadcast).where(BROADCAST.id == broadcast_id, BROADCAST.state == CONFIRMED)
-        .values(state=CANCELLED, cancelled_at=now, cancelled_by_id=person_id, open_targets=0)
+        .values(state=CANCELLED, cancelled_at=now, cancelled_by_id=person_id)
         .returning(BROADCAST.id))
     if result.first() is None:
         return None
@@ -148,24 +146,36 @@ async def set_reason(session: AsyncSession, target_id: int, reason: str | None) 
                        .values(reason=reason[:500] if reason else None))
 
 
-async def settle_target(session: AsyncSession, target: BroadcastTarget | int, state: str, *, now: datetime,
-                        reason: str | None = None, broadcast_id: int | None = None) -> int | None:
-    """Give a pending destination its outcome. Returns the broadcast's destinations left open
-    when this call settled it (0: this was the last one), None when it was settled already."""
-    target_id = target if isinstance(target, int) else target.id
-    owner = broadcast_id if isinstance(target, int) else target.broadcast_id
+async def settle_target(session: AsyncSession, target_id: int, state: str, *, now: datetime,
+                        reason: str | None = None, message_ids: Sequence[str] | None = None,
+                        version: int | None = None) -> bool:
+    """Give a pending destination its outcome (with the ids of what was posted). False when it had
+    one already: a destination is settled once, whoever tries."""
     # A copy that went out while the broadcast was being cancelled was delivered all the same.
     from_states = (PENDING, TARGET_CANCELLED) if state == DELIVERED else (PENDING,)
+    values: dict[str, Any] = {"state": state, "reason": reason[:500] if reason else None, "finished_at": now}
+    if message_ids is not None:
+        values["message_ids"] = list(message_ids)
+    if version is not None:
+        values["version"] = version
     settled = await session.exec(
         update(BroadcastTarget).where(TARGET.id == target_id, TARGET.state.in_(from_states))
-        .values(state=state, reason=reason[:500] if reason else None, finished_at=now).returning(TARGET.id))
-    if settled.first() is None:
-        return None
-    remaining = await session.exec(
-        update(Broadcast).where(BROADCAST.id == owner, BROADCAST.open_targets > 0)
-        .values(open_targets=BROADCAST.open_targets - 1).returning(BROADCAST.open_targets, BROADCAST.state))
-    row = remaining.first()
-    return int(row[0]) if row is not None and row[1] == CONFIRMED else None
+        .values(**values).returning(TARGET.id))
+    return settled.first() is not None
+
+
+async def has_pending(session: AsyncSession, broadcast_id: int) -> bool:
+    result = await _rows(session, select(TARGET.id).where(TARGET.broadcast_id == broadcast_id,
+                                                          TARGET.state == PENDING).limit(1))
+    return result.first() is not None
+
+
+async def done_but_unfinished(session: AsyncSession, limit: int = 20) -> list[int]:
+    """Confirmed broadcasts that have no destination left pending: they owe their sender the report."""
+    pending = select(TARGET.id).where(TARGET.broadcast_id == BROADCAST.id, TARGET.state == PENDING).exists()
+    result = await _rows(session, select(BROADCAST.id).where(BROADCAST.state == CONFIRMED, ~pending)
+                         .order_by(BROADCAST.id).limit(limit))
+    return [row[0] for row in result]
 
 
 async def finish(session: AsyncSession, broadcast_id: int, now: datetime) -> bool:

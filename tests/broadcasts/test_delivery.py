@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+from bot.broadcasts.service import Broadcasts
 from bot.outbound import DeliveryError
 from bot.relay.outbox import Outbox
 from bot.relay.safety import ZWJ
@@ -45,7 +46,7 @@ async def test_a_permanent_failure_is_recorded_with_its_reason_and_reported(bc: 
     status = await bc.reply("@alice /icc broadcast status 1")
     assert "1 delivered · 1 failed · 0 pending" in status
     broadcasts, targets, _items = await stored(bc)
-    assert broadcasts[0].state == "finished" and broadcasts[0].open_targets == 0
+    assert broadcasts[0].state == "finished"
     assert {t.label: (t.state, t.reason) for t in targets} == {
         "#lyon": ("delivered", None), "#erlangen": ("failed", "channel_not_found")}
 
@@ -148,3 +149,16 @@ async def test_dms_follow_an_edit_with_the_corrected_text(bc_lite: RelayHarness)
     assert first.message and "Monday" in first.message.text
     assert second.message and "Tuesday" in second.message.text
     assert second.message.footnote == "Corrected version of an earlier announcement."
+
+
+async def test_a_report_left_owed_is_sent_by_the_finish_job(bc: RelayHarness) -> None:
+    # A process that recorded the last outcome and stopped before finishing the broadcast.
+    service = bc.bot.service(Broadcasts)
+    service.delivery._check_soon = lambda broadcast_id: None  # type: ignore[method-assign]
+    await bc.say("@alice /icc broadcast to=network:international Survey", "@alice !press ^ 1")
+    assert sorted(call.channel for call in broadcast_posts(bc)) == sorted(INTERNATIONAL)
+    assert reports(bc) == []
+    await bc.say("!clock +1s")
+    assert len(reports(bc)) == 1
+    await bc.say("!clock +1h")
+    assert len(reports(bc)) == 1

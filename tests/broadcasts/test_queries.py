@@ -1,6 +1,6 @@
-"""Broadcast storage on both databases: outcomes settled once, the open count reaching zero exactly
-once when two processes (two engines) settle destinations at the same time, confirm and cancel
-taking effect once, and the failed-deliveries report."""
+"""Broadcast storage on both databases: outcomes settled once and a broadcast finished once when two
+processes (two engines) race, confirm and cancel taking effect once, and the failed-deliveries
+report."""
 
 from __future__ import annotations
 
@@ -31,26 +31,31 @@ async def make_broadcast(db: Database, targets: int) -> tuple[int, list[int]]:
     return broadcast_id, ids
 
 
-async def test_the_open_count_reaches_zero_exactly_once_with_two_processes_settling(database_url: str) -> None:
+async def test_two_processes_settle_each_destination_once_and_finish_the_broadcast_once(database_url: str) -> None:
     one, two = Database(database_url), Database(database_url)
     try:
         broadcast_id, ids = await make_broadcast(one, 40)
 
-        async def settle(db: Database, target_id: int) -> int | None:
+        async def settle(db: Database, target_id: int) -> bool:
             async with db.session() as session:
-                return await queries.settle_target(session, target_id, "delivered", now=START,
-                                                   broadcast_id=broadcast_id)
+                return await queries.settle_target(session, target_id, "delivered", now=START, message_ids=["m"])
 
-        # Every destination settled by both processes at once: each counts once, one call sees zero.
+        # Every destination settled by both processes at once: each is settled exactly once.
         results = await asyncio.gather(*(settle(db, target_id) for target_id in ids for db in (one, two)))
-        settled = [result for result in results if result is not None]
-        assert len(settled) == 40
-        assert settled.count(0) == 1
+        assert results.count(True) == 40
         async with one.session() as session:
-            broadcast = await queries.get_broadcast(session, broadcast_id)
-            assert broadcast is not None and broadcast.open_targets == 0
-            assert await queries.finish(session, broadcast_id, START)
-            assert not await queries.finish(session, broadcast_id, START)
+            assert not await queries.has_pending(session, broadcast_id)
+            assert await queries.done_but_unfinished(session) == [broadcast_id]
+
+        async def finish(db: Database) -> bool:
+            async with db.session() as session:
+                return await queries.finish(session, broadcast_id, START)
+
+        # Both processes see it done and try to finish it: one does (and would send the report).
+        assert sorted(await asyncio.gather(finish(one), finish(two), finish(one), finish(two))) == [
+            False, False, False, True]
+        async with two.session() as session:
+            assert await queries.done_but_unfinished(session) == []
     finally:
         await one.dispose()
         await two.dispose()
@@ -62,12 +67,14 @@ async def test_confirm_and_cancel_take_effect_once(database_url: str) -> None:
         broadcast_id, ids = await make_broadcast(db, 3)
         async with db.session() as session:
             assert not await queries.confirm(session, broadcast_id, person_id=1, now=START, send_at=START)
-            await queries.settle_target(session, ids[0], "delivered", now=START, broadcast_id=broadcast_id)
+            await queries.settle_target(session, ids[0], "delivered", now=START)
             assert await queries.cancel(session, broadcast_id, person_id=1, now=START) == 2
             assert await queries.cancel(session, broadcast_id, person_id=1, now=START) is None
-            # A copy that went out while it was being cancelled counts as delivered, and nothing is reported.
-            assert await queries.settle_target(session, ids[1], "delivered", now=START,
-                                               broadcast_id=broadcast_id) is None
+            # A copy that went out while it was being cancelled counts as delivered…
+            assert await queries.settle_target(session, ids[1], "delivered", now=START)
+            # …but a cancelled destination does not fail, and a cancelled broadcast owes no report.
+            assert not await queries.settle_target(session, ids[2], "failed", now=START, reason="x")
+            assert await queries.done_but_unfinished(session) == []
             states = {t.id: t.state for t in await queries.targets_of(session, broadcast_id)}
         assert states == {ids[0]: "delivered", ids[1]: "delivered", ids[2]: "cancelled"}
     finally:
