@@ -259,3 +259,9 @@ async def test_help_explains_the_audiences(bc_lite: RelayHarness) -> None:
     answer = await bc_lite.reply("@alice /icc help broadcast")
     assert "group channels are shared with other networks, so they are left out" in answer
     assert "`/icc broadcast status <id>`" in answer
+
+
+async def test_send_is_the_default_forms_other_name(bc_lite: RelayHarness) -> None:
+    preview = await bc_lite.reply("@alice /icc broadcast send to=cities:Lyon Status of the survey: open")
+    assert "**Broadcast #1: preview**" in preview and "> Status of the survey: open" in preview
+    assert "`id` must be a number" in await bc_lite.reply("@alice /icc broadcast status of the survey")
