@@ -30,8 +30,8 @@ AREA_NOTES: dict[str, Message] = {
                    "(group channels are shared with other networks, so they are left out); "
                    "`lang:<code>` every linked channel in that language; `cities:<a>,<b>` those cities' own "
                    "channels, or their coordinators by direct message when a city has none. `at=` is in your time "
-                   "zone (else your city's, else Europe/Paris). You see a preview first and confirm it. A text that starts "
-                   "with `status`, `cancel`, `edit` or `list` is sent with `/icc broadcast send <text>`."),
+                   "zone (else your city's, else Europe/Paris). You see a preview first and confirm it. A text that "
+                   "starts with `status`, `cancel`, `edit` or `list` is sent with `/icc broadcast send <text>`."),
 }
 
 
