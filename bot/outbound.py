@@ -159,6 +159,13 @@ class Adapter(ABC):
         """The text (neutral markup) of a message the core did not store, or None if unknown."""
         return None
 
+    async def find_posted(self, channel: ChannelRef, delivery_key: str) -> str | None:
+        """The id of a message this bot posted in `channel` with `Outgoing.delivery_key`, or None
+        when there is none or the platform cannot tell. Asked only when an earlier process may
+        have posted it and stopped before recording it (Slack: the key travels in the message's
+        metadata and is found in the channel's recent history)."""
+        return None
+
     def parse_mention(self, word: str) -> str | None:
         """A person as typed in a command (`<@U123>`, `<@!123>`) → their user id, or None."""
         match = re.fullmatch(r"<@!?([A-Za-z0-9]+)(?:\|[^>]*)?>", word.strip())

@@ -74,7 +74,8 @@ class Scheduler:
         """Re-plan `name`'s next wake-up now: its work moved earlier than it said last time (a retry
         was scheduled, an item was queued for later)."""
         entry = self._entries.get(name)
-        if entry is not None:
+        # A running job plans its next wake-up when it ends.
+        if entry is not None and not entry.lock.locked():
             self._wake_at_next_due(entry)
 
     async def run_due(self) -> None:

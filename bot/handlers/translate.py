@@ -64,7 +64,8 @@ async def translate_command(ctx: CommandContext) -> None:
     text = ctx.text_arg("text").strip()
     if not text:
         raise UsageError(_("`{name}` is missing.", name="text"), ctx.spec)
-    [result] = await ctx.bot.service(Translator).translate([text], target)  # type: ignore[type-abstract]
+    translator = ctx.bot.service(Translator)  # type: ignore[type-abstract]
+    [result] = await translator.translate([text], target, likely_source=await translator.detect(text))
     await ctx.reply(answer(result, target, ctx.locale))
 
 
@@ -105,9 +106,18 @@ async def on_translate_requested(bot: Bot, event: TranslateRequested) -> None:
         await ix.reply(_("I cannot read that message."))
         return
     target = reader_language(ix.person, event.platform_locale, ix.channel)
-    [result] = await bot.service(Translator).translate(  # type: ignore[type-abstract]
-        [text], target, likely_source=ix.channel.language if ix.channel else None)
+    translator = bot.service(Translator)  # type: ignore[type-abstract]
+    [result] = await translator.translate([text], target, likely_source=await likely_source(
+        translator, text, ix.channel))
     await ix.reply(answer(result, target, ix.locale))
+
+
+async def likely_source(translator: Translator, text: str, channel: Channel | None) -> str | None:
+    """The language a message to translate on demand is probably in. The channel alone can mislead:
+    the message may be a relayed copy, whose original (what the relay's store gives back) came from
+    a channel in another language. A confident local guess comes first; it is how the relay asked,
+    so its translation is reused from the cache, with the glossary, rather than paid for again."""
+    return await translator.detect(text) or (channel.language if channel else None)
 
 
 async def message_text(bot: Bot, channel: ChannelRef, message_id: str) -> str | None:
@@ -167,10 +177,9 @@ async def _post_flag_translation(bot: Bot, event: ReactionAdded, target: str) ->
     if not text:
         await _tell(bot, event, _("I cannot read that message."), reactor_locale)
         return None
-    # The message's channel language as the likely source: the relay asked the same, so its
-    # translation of this message is reused from the cache rather than paid for again.
-    [result] = await bot.service(Translator).translate(  # type: ignore[type-abstract]
-        [text], target, likely_source=channel_row.language if channel_row else None)
+    translator = bot.service(Translator)  # type: ignore[type-abstract]
+    [result] = await translator.translate([text], target, likely_source=await likely_source(
+        translator, text, channel_row))
     if not result.translated:
         await _tell(bot, event, answer(result, target, reactor_locale), reactor_locale)
         return None

@@ -24,7 +24,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -35,12 +35,12 @@ from bot.events import ChannelRef, MessageDeleted, MessageEdited, MessagePosted,
 from bot.i18n import Message, _, render, resolve_locale
 from bot.languages import base_language
 from bot.outbound import Outgoing, PostAs
-from bot.relay.outbox import NOTICE, Delivery, NewDelivery, Outbox
+from bot.relay.outbox import NOTICE, Delivery, Enqueued, NewDelivery, Outbox, RecordRow
 from bot.relay.safety import neutralise_mentions
 from bot.text import split_text
 from bot.translation import NotTranslated, Translation, Translator
 from bot.translation.notes import note_message
-from storage.models import Channel, Group, RelayMessage
+from storage.models import Channel, Group, RelayCopy, RelayMessage
 from storage.queries import registry
 from storage.queries import relay as queries
 
@@ -52,6 +52,7 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 KIND = "relay"
+COPY_KEY = ("platform", "workspace", "channel_id", "message_id")
 REPORT_QUIET = timedelta(hours=24)
 """After a destination's failure is reported, its further failures that day are only recorded."""
 
@@ -102,6 +103,11 @@ class Source:
     destinations: Mapping[ChannelRef, Destination] = field(default_factory=dict)
     """The group's other channels as they were when the message came (empty when read back)."""
 
+    @property
+    def key(self) -> tuple[str, str, str, str, int]:
+        """The message and version, known before it is stored (translations start that early)."""
+        return (self.channel.platform, self.channel.workspace, self.channel.channel, self.message_id, self.version)
+
 
 @dataclass(frozen=True)
 class Copy:
@@ -151,6 +157,30 @@ class TranslationBatcher:
             future.cancel()
 
 
+@dataclass(frozen=True, eq=False)
+class _Intake:
+    """A new message on its way into the tables."""
+
+    event: MessagePosted
+    draft: Source
+    now: datetime
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        ref = self.event.channel
+        return (ref.platform, ref.workspace, ref.channel, self.event.message_id)
+
+    def row(self) -> dict[str, Any]:
+        ref, draft, author = self.event.channel, self.draft, self.event.author
+        return {"group_id": draft.group_id, "platform": ref.platform, "workspace": ref.workspace,
+                "channel_id": ref.channel, "message_id": self.event.message_id,
+                "thread_root_id": draft.thread_root.relay_id if draft.thread_root else None,
+                "author_user": author.person.user, "author_name": author.display_name[:200],
+                "author_avatar": author.avatar_url, "channel_language": draft.channel_language,
+                "text": self.event.text, "attachments": [{"name": n, "url": u} for n, u in draft.attachments],
+                "version": 1, "created_at": self.now, "edited_at": None, "deleted_at": None}
+
+
 class _Memo(OrderedDict[K, V]):
     """A bounded map that forgets its oldest entries."""
 
@@ -172,7 +202,7 @@ class Relay:
         self.outbox = outbox
         self._sources: _Memo[int, Source] = _Memo(2048)
         self._translations: _Memo[tuple[Any, ...], asyncio.Task[Translation]] = _Memo(4096)
-        self._guesses: _Memo[tuple[int, int], asyncio.Task[str | None]] = _Memo(2048)
+        self._guesses: _Memo[tuple[str, str, str, str, int], asyncio.Task[str | None]] = _Memo(2048)
         self._batchers: dict[tuple[str | None, ...], TranslationBatcher] = {}
 
     # ---- incoming ------------------------------------------------------------------------------
@@ -184,41 +214,51 @@ class Relay:
         if not event.text.strip() and not attachments:
             return
         ref = event.channel
-        now = self.bot.clock.now()
+        # Read first (no write lock): is this a linked channel, a new message, not our own copy?
         async with self.bot.db.session() as session:
-            source_channel = await registry.get_channel(session, ref.platform, ref.workspace, ref.channel)
-            if source_channel is None or source_channel.group_id is None:
-                return
-            if await queries.copy_at(session, ref.platform, ref.workspace, ref.channel, event.message_id):
-                return  # one of our own copies, reported back by the platform
-            if event.event_id and not await queries.claim_event(session, ref.platform, event.event_id, now=now,
-                                                                scope="relay.message"):
-                return
+            context = await queries.message_context(session, ref.platform, ref.workspace, ref.channel,
+                                                    event.message_id)
+            source_channel = next((c for c in context.channels if Destination.of(c).channel == ref), None)
+            if source_channel is None or source_channel.group_id is None or context.is_copy or context.is_stored:
+                return  # not linked, one of our own copies reported back, or a replay
             root = await self._thread_root(session, event, source_channel.group_id)
-            relay_id = await queries.add_relay_message(session, {
-                "group_id": source_channel.group_id, "platform": ref.platform, "workspace": ref.workspace,
-                "channel_id": ref.channel, "message_id": event.message_id,
-                "thread_root_id": root.relay_id if root else None,
-                "author_user": event.author.person.user, "author_name": event.author.display_name[:200],
-                "author_avatar": event.author.avatar_url, "channel_language": source_channel.language,
-                "text": event.text, "attachments": [{"name": n, "url": u} for n, u in attachments],
-                "version": 1, "created_at": now,
-            })
-            if relay_id is None:
-                return  # stored already: a replay
-            channels = await queries.linked_channels(session, source_channel.group_id)
-            destinations = {d.channel: d for d in map(Destination.of, channels) if d.channel != ref}
-            batch = await self.outbox.enqueue(session, [
-                NewDelivery(KIND, channel, {"op": "post", "message": relay_id}, reference=f"relay:{relay_id}")
-                for channel in destinations])
+        channels = context.channels
+        group_id = source_channel.group_id
+        destinations = {d.channel: d for d in map(Destination.of, channels) if d.channel != ref}
+        draft = Source(0, group_id, ref, event.message_id, event.author.display_name, event.author.avatar_url,
+                       event.text, attachments, 1, source_channel.language, root, destinations=destinations)
+        # Translating takes longest: it starts now, while the message is being stored.
+        self._start_translations(draft, destinations.values())
+        intake = _Intake(event, draft, self.bot.clock.now())
+        stored = await self.outbox.writer.write_bulk("relay.intake", intake, self._store_many)
+        if stored is None:
+            return  # a repeated event
         # Committed: the adapter may acknowledge. Delivery goes on in the background.
-        source = self._sources.put(relay_id, Source(
-            relay_id, source_channel.group_id, ref, event.message_id, event.author.display_name,
-            event.author.avatar_url, event.text, attachments, 1, source_channel.language, root,
-            destinations=destinations))
+        relay_id, batch = stored
+        self._sources.put(relay_id, replace(draft, id=relay_id))
         if destinations:
-            self._start_translations(source, destinations.values())
             self.bot.spawn(self.outbox.dispatch(batch), name=f"relay-{relay_id}")
+
+    async def _store_many(self, session: AsyncSession, intakes: list[_Intake]) -> list[tuple[int, Enqueued] | None]:
+        """Store new messages and their deliveries, several in one go (three statements however
+        many): the event claims, the messages, the outbox items."""
+        claimed = await queries.claim_events(session, [
+            (i.event.channel.platform, "relay.message", i.event.event_id) for i in intakes if i.event.event_id],
+            now=intakes[0].now)
+        fresh = [i for i in intakes
+                 if not i.event.event_id or (i.event.channel.platform, "relay.message", i.event.event_id) in claimed]
+        ids = await queries.add_relay_messages(session, [i.row() for i in fresh])
+        stored: dict[int, int] = {}  # id(intake) → relay id; a message twice in one go is stored once
+        for intake in fresh:
+            relay_id = ids.pop(intake.key, None)
+            if relay_id is not None:
+                stored[id(intake)] = relay_id
+        kept = [i for i in intakes if id(i) in stored]
+        batches = await self.outbox.enqueue_many(session, [[
+            NewDelivery(KIND, channel, {"op": "post", "message": stored[id(i)]}, reference=f"relay:{stored[id(i)]}")
+            for channel in i.draft.destinations] for i in kept], ids=False)
+        by_intake = {id(i): (stored[id(i)], batch) for i, batch in zip(kept, batches, strict=True)}
+        return [by_intake.get(id(i)) for i in intakes]
 
     async def on_edited(self, event: MessageEdited) -> None:
         if event.from_bot:
@@ -232,7 +272,8 @@ class Relay:
                       event_id: str | None = None) -> None:
         """An edit or delete of a relayed message: every copy follows, in each lane's order."""
         now = self.bot.clock.now()
-        async with self.bot.db.session() as session:
+
+        async def store(session: AsyncSession) -> tuple[Source, Enqueued] | None:
             message = await queries.relay_message_at(session, ref.platform, ref.workspace, ref.channel, message_id)
             if message is None:
                 if op == "delete":
@@ -240,12 +281,12 @@ class Relay:
                     copy = await queries.copy_at(session, ref.platform, ref.workspace, ref.channel, message_id)
                     if copy is not None and copy.id is not None:
                         await queries.mark_copy_deleted(session, copy.id)
-                return
+                return None
             if message.deleted_at is not None or (op == "edit" and text == message.text):
-                return  # Slack reports link previews as edits, for instance
+                return None  # Slack reports link previews as edits, for instance
             if event_id and not await queries.claim_event(session, ref.platform, event_id, now=now,
                                                           scope=f"relay.{op}"):
-                return
+                return None
             assert message.id is not None
             if op == "edit":
                 message.text = text or ""
@@ -257,21 +298,24 @@ class Relay:
             reference = f"relay:{message.id}"
             targets = set(await queries.copy_channels(session, message.id))
             targets |= {(k.platform, k.workspace, k.target) for k in await queries.lanes_of(session, reference)}
-            channels = [ChannelRef(*target) for target in sorted(targets)]
             batch = await self.outbox.enqueue(session, [
-                NewDelivery(KIND, channel, {"op": op, "message": message.id}, reference=reference)
-                for channel in channels])
+                NewDelivery(KIND, ChannelRef(*target), {"op": op, "message": message.id}, reference=reference)
+                for target in sorted(targets)])
             destinations = {}
             if op == "edit":
                 found = await queries.destination_channels(session, targets)
-                destinations = {ref_: Destination.of(found[key]) for key in targets
-                                if (ref_ := ChannelRef(*key)) and key in found}
-            root = await self._root_of(session, message)
-            source = self._source_of(message, root, destinations)
+                destinations = {ChannelRef(*key): Destination.of(found[key]) for key in targets if key in found}
+            await session.flush()
+            return self._source_of(message, await self._root_of(session, message), destinations), batch
+
+        stored = await self.outbox.writer.write(store)
+        if stored is None:
+            return
+        source, batch = stored
         self._sources.put(source.id, source)
-        if channels:
+        if batch.ids:
             if op == "edit":
-                self._start_translations(source, destinations.values())
+                self._start_translations(source, source.destinations.values())
             self.bot.spawn(self.outbox.dispatch(batch), name=f"relay-{op}-{source.id}")
 
     async def _thread_root(self, session: AsyncSession, event: MessagePosted, group_id: int) -> ThreadRoot | None:
@@ -334,7 +378,7 @@ class Relay:
         thread = await self._thread_in(source, destination.channel)
         for index in range(len(delivery.posted), len(copy.parts)):
             message = self._outgoing(source, copy, index, thread)
-            await delivery.post(message, partial(self._record_part, source, destination.channel, index))
+            await delivery.post(message, self._copy_rows(source, destination.channel, index))
 
     async def _edit(self, delivery: Delivery, source: Source, channel: ChannelRef) -> None:
         async with self.bot.db.session() as session:
@@ -356,7 +400,7 @@ class Relay:
                 await delivery.edit(part.message_id, message,
                                     partial(queries.set_copy_version, copy_id=part.id, version=source.version))
             else:
-                await delivery.post(message, partial(self._record_part, source, channel, index))
+                await delivery.post(message, self._copy_rows(source, channel, index))
         for part in parts[len(copy.parts):]:
             assert part.id is not None
             await delivery.delete(part.message_id, partial(queries.mark_copy_deleted, copy_id=part.id))
@@ -368,12 +412,14 @@ class Relay:
             assert part.id is not None
             await delivery.delete(part.message_id, partial(queries.mark_copy_deleted, copy_id=part.id))
 
-    async def _record_part(self, source: Source, channel: ChannelRef, index: int, session: AsyncSession,
-                           message_id: str) -> None:
-        await queries.add_copy(session, {
-            "relay_message_id": source.id, "platform": channel.platform, "workspace": channel.workspace,
-            "channel_id": channel.channel, "message_id": message_id, "part": index, "version": source.version,
-            "deleted": False, "created_at": self.bot.clock.now()})
+    def _copy_rows(self, source: Source, channel: ChannelRef, index: int) -> Callable[[str], list[RecordRow]]:
+        """The map from the source to a posted part, written with the part's id."""
+        def rows(message_id: str) -> list[RecordRow]:
+            return [RecordRow(RelayCopy, {
+                "relay_message_id": source.id, "platform": channel.platform, "workspace": channel.workspace,
+                "channel_id": channel.channel, "message_id": message_id, "part": index, "version": source.version,
+                "deleted": False, "created_at": self.bot.clock.now()}, COPY_KEY)]
+        return rows
 
     def _outgoing(self, source: Source, copy: Copy, index: int, thread: str | None) -> Outgoing:
         last = index == len(copy.parts) - 1
@@ -475,14 +521,14 @@ class Relay:
 
     @staticmethod
     def _translation_key(source: Source, destination: Destination) -> tuple[Any, ...]:
-        return (source.id, source.version, *destination.translation_key)
+        return (*source.key, *destination.translation_key)
 
     def _translation_task(self, source: Source, destination: Destination) -> asyncio.Task[Translation]:
         key = self._translation_key(source, destination)
         task = self._translations.get(key)
         if task is None:
             task = asyncio.get_running_loop().create_task(self._translate(source, destination),
-                                                          name=f"relay-translate-{source.id}")
+                                                          name=f"relay-translate-{source.message_id}")
             self._translations.put(key, task)
         return task
 
@@ -496,7 +542,7 @@ class Relay:
                 return Translation(source.text, guess, destination.language, NotTranslated.SAME_LANGUAGE)
             result = await self._batcher(destination, source.channel_language).translate(source.text)
         except Exception:
-            log.exception("translating relayed message %s failed", source.id)
+            log.exception("translating relayed message %s failed", source.message_id)
             return Translation(source.text, None, destination.language, NotTranslated.UNAVAILABLE)
         if result.source_language is None and guess is not None:
             result = replace(result, source_language=guess)
@@ -517,7 +563,7 @@ class Relay:
         return batcher
 
     async def _guess(self, source: Source) -> str | None:
-        key = (source.id, source.version)
+        key = source.key
         task = self._guesses.get(key)
         if task is None:
             translator: Translator = self.bot.service(Translator)  # type: ignore[type-abstract]
@@ -525,7 +571,7 @@ class Relay:
         try:
             return await asyncio.shield(task)
         except Exception:
-            log.exception("guessing the language of relayed message %s failed", source.id)
+            log.exception("guessing the language of relayed message %s failed", source.message_id)
             return None
 
     async def stop(self) -> None:

@@ -50,11 +50,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy.exc import OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.clock import Clock
 from bot.events import ChannelRef, PersonRef
 from bot.outbound import Adapter, DeliveryError, Outgoing
 from storage.db import Database
 from storage.queries import relay as queries
-from storage.queries.relay import DONE, FAILED, ItemRow, LaneKey
+from storage.queries.relay import DONE, FAILED, Finished, ItemRow, LaneKey
 
 if TYPE_CHECKING:
     from bot.core import Bot
@@ -65,6 +66,7 @@ T = TypeVar("T")
 Destination = ChannelRef | PersonRef
 DeliveryHandler = Callable[["Delivery"], Awaitable[None]]
 FailureHandler = Callable[[AsyncSession, "Delivery", str], Awaitable[Sequence["NewDelivery"]]]
+BulkWrite = Callable[[AsyncSession, list[Any]], Awaitable[Sequence[Any]]]
 
 NOTICE = "notice"
 """The outbox's own kind: a direct message (payload `{"text": …}`, already in the reader's language)."""
@@ -119,9 +121,20 @@ class LaneLost(Exception):
     """Another process holds this lane now (our lease ran out): stop without touching it."""
 
 
+@dataclass(frozen=True)
+class RecordRow:
+    """A row written together with a posted message's id (skipped if `unique` finds it there)."""
+
+    model: Any
+    values: Mapping[str, Any]
+    unique: tuple[str, ...] = ()
+
+
 class Delivery:
     """One outbox item being carried out, as its handler sees it. Every platform call goes
-    through here: it is paced for the destination, and what it posted is recorded at once."""
+    through here: it is paced for the destination, and nothing is called on the platform before
+    what the previous call posted is durably recorded (the last post's record goes with the
+    item's end, in the same transaction)."""
 
     def __init__(self, outbox: Outbox, lane: _Lane, row: ItemRow, adapter: Adapter | None) -> None:
         self._outbox = outbox
@@ -133,9 +146,13 @@ class Delivery:
         self.attempt = row.attempts + 1
         """1 for the first try."""
         self.posted: list[str] = list(row.posted)
-        """Ids posted for this item so far, by this try and any earlier one (recorded)."""
+        """Ids posted for this item so far, by this try and any earlier one."""
         self.destination = lane.destination
         self._adapter = adapter
+        self._unrecorded = False
+        self._rows: list[RecordRow] = []
+        self._in_doubt = lane.in_doubt
+        lane.in_doubt = False
 
     @property
     def adapter(self) -> Adapter:
@@ -149,59 +166,100 @@ class Delivery:
             raise TypeError("this delivery goes to a person")
         return self.destination
 
-    async def post(self, message: Outgoing,
-                   record: Callable[[AsyncSession, str], Awaitable[None]] | None = None) -> str:
-        """Post to the channel; the new id is durably recorded (with `record`'s own writes, in
-        the same transaction) before this returns."""
+    async def post(self, message: Outgoing, rows: Callable[[str], Sequence[RecordRow]] | None = None) -> str:
+        """Post to the channel. The new id (and `rows(id)`) are recorded before the next platform
+        call, or with the item's end."""
         adapter = self.adapter
-        if message.delivery_key is None:
-            message = replace(message, delivery_key=f"icc-{self.id}-{len(self.posted)}")
-        async with self._outbox._platform_call(self._lane):
+        key = message.delivery_key or f"icc-{self.id}-{len(self.posted)}"
+        message = replace(message, delivery_key=key)
+        if self._in_doubt:
+            # The process before us may have posted this and stopped before writing it down.
+            self._in_doubt = False
+            await self.settle()
+            found = await adapter.find_posted(self.channel, key)
+            if found is not None:
+                log.info("outbox item %s: post %s was made before a restart; not posting it again",
+                         self.id, key)
+                self._posted(found, rows(found) if rows else ())
+                return found
+        async with self._call():
             message_id = await adapter.post(self.channel, message)
-            self.posted.append(message_id)
-            posted = list(self.posted)
-
-            async def write(session: AsyncSession) -> None:
-                await queries.record_posted(session, self.id, posted)
-                if record is not None:
-                    await record(session, message_id)
-
-            await self._outbox.writer.write(write)
+            self._posted(message_id, rows(message_id) if rows else ())
         return message_id
 
     async def edit(self, message_id: str, message: Outgoing,
                    record: Callable[[AsyncSession], Awaitable[None]] | None = None) -> None:
         adapter = self.adapter
-        async with self._outbox._platform_call(self._lane):
+        async with self._call():
             await adapter.edit(self.channel, message_id, message)
-            if record is not None:
-                await self._outbox.writer.write(record)
+        if record is not None:
+            await self._outbox.writer.write(record)
 
     async def delete(self, message_id: str, record: Callable[[AsyncSession], Awaitable[None]] | None = None) -> None:
         adapter = self.adapter
-        async with self._outbox._platform_call(self._lane):
+        async with self._call():
             await adapter.delete(self.channel, message_id)
-            if record is not None:
-                await self._outbox.writer.write(record)
+        if record is not None:
+            await self._outbox.writer.write(record)
 
     async def send_dm(self, message: Outgoing) -> str:
         if not isinstance(self.destination, PersonRef):
             raise TypeError("this delivery goes to a channel")
         adapter = self.adapter
-        async with self._outbox._platform_call(self._lane):
+        self._in_doubt = False  # a DM sent twice after a crash is a small harm; platforms offer no lookup
+        async with self._call():
             message_id = await adapter.send_dm(self.destination, message)
-            self.posted.append(message_id)
-            posted = list(self.posted)
-
-            async def write(session: AsyncSession) -> None:
-                await queries.record_posted(session, self.id, posted)
-
-            await self._outbox.writer.write(write)
+            self._posted(message_id, ())
         return message_id
 
     async def record(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run `work` in a transaction now (grouped with other lanes' writes)."""
+        await self.settle()
         return await self._outbox.writer.write(work)
+
+    def _posted(self, message_id: str, rows: Sequence[RecordRow]) -> None:
+        self.posted.append(message_id)
+        self._rows.extend(rows)
+        self._unrecorded = True
+
+    async def settle(self) -> None:
+        """Write down what was posted and not recorded yet."""
+        if not self._unrecorded:
+            return
+        posted, rows = list(self.posted), self._take_rows()
+
+        async def write(session: AsyncSession) -> None:
+            await queries.record_posted(session, self.id, posted)
+            await _insert_rows(session, rows)
+
+        await self._outbox.writer.write(write)
+        self._unrecorded = False
+        self._lane.in_flight = False
+
+    def _take_rows(self) -> list[RecordRow]:
+        rows, self._rows = self._rows, []
+        return rows
+
+    @contextlib.asynccontextmanager
+    async def _call(self) -> Any:
+        """Around each platform call: earlier results recorded, the lease kept, the destination's
+        pace respected; `in_flight` from the call until its result is recorded (a stop then keeps
+        the lease instead of handing the lane back)."""
+        await self.settle()
+        await self._outbox._before_call(self._lane)
+        self._lane.in_flight = True
+        try:
+            yield
+        finally:
+            self._lane.in_flight = self._unrecorded
+
+
+async def _insert_rows(session: AsyncSession, rows: Sequence[RecordRow]) -> None:
+    groups: dict[tuple[Any, tuple[str, ...]], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault((row.model, row.unique), []).append(dict(row.values))
+    for (model, unique), values in groups.items():
+        await queries.insert_rows(session, model, values, unique)
 
 
 @dataclass
@@ -242,31 +300,58 @@ class _Lane:
     task: asyncio.Task[None] | None = None
     wake: bool = False
     in_flight: bool = False
+    in_doubt: bool = False
+    """Taken over from a process whose lease ran out: its first post may have been made already."""
 
 
 class GroupWriter:
     """Short writes from many lanes, committed together: each call waits for its own commit, and
-    whatever queued up meanwhile goes into the next transaction (SQLite has one writer at a time;
-    PostgreSQL likes fewer commits too). A write that fails is retried alone, so it cannot sink the
-    others."""
+    whatever queued up meanwhile goes into the next transaction (SQLite has one writer at a time,
+    and waiting for its lock costs sleeps; PostgreSQL likes fewer commits too). Items' ends are
+    written in bulk, a few statements however many lanes finish together. A write that fails is
+    retried alone, so it cannot sink the others."""
 
-    def __init__(self, db: Database, *, max_batch: int = 200) -> None:
+    def __init__(self, db: Database, *, owner: str, clock: Clock, max_batch: int = 200) -> None:
         self.db = db
+        self.owner = owner
+        self.clock = clock
         self.max_batch = max_batch
         self._queue: list[tuple[Callable[[AsyncSession], Awaitable[Any]], asyncio.Future[Any]]] = []
+        self._ends: list[tuple[Finished, list[RecordRow], asyncio.Future[Any]]] = []
+        self._bulk: dict[str, tuple[BulkWrite, list[tuple[Any, asyncio.Future[Any]]]]] = {}
         self._task: asyncio.Task[None] | None = None
 
     @property
     def busy(self) -> bool:
-        return bool(self._queue) or (self._task is not None and not self._task.done())
+        return bool(self._queue or self._ends or any(items for _, items in self._bulk.values())) or (
+            self._task is not None and not self._task.done())
+
+    async def write_bulk(self, name: str, item: Any, run: BulkWrite) -> Any:
+        """Like `write`, for writes that are cheaper together: the items of `name` queued at the
+        moment of a commit go to `run(session, items)` at once (which returns one result per item).
+        Bulk writes run first in their transaction (new messages before their edits)."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._bulk.setdefault(name, (run, []))[1].append((item, future))
+        self._kick()
+        return await future
 
     async def write(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[T] = loop.create_future()
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queue.append((work, future))
-        if self._task is None or self._task.done():
-            self._task = loop.create_task(self._flush(), name="outbox-writer")
+        self._kick()
         return await future
+
+    async def finish(self, end: Finished, rows: Sequence[RecordRow] = ()) -> ItemRow | None:
+        """Record an item's end (and rows to write with it); the lane's next due item, or None
+        when there is none and the lane was handed back."""
+        future: asyncio.Future[ItemRow | None] = asyncio.get_running_loop().create_future()
+        self._ends.append((end, list(rows), future))
+        self._kick()
+        return await future
+
+    def _kick(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._flush(), name="outbox-writer")
 
     async def close(self) -> None:
         if self._task is not None:
@@ -274,31 +359,63 @@ class GroupWriter:
                 await self._task
 
     async def _flush(self) -> None:
-        while self._queue:
-            batch, self._queue = self._queue[:self.max_batch], self._queue[self.max_batch:]
+        while self._queue or self._ends or any(items for _, items in self._bulk.values()):
+            works, self._queue = self._queue[:self.max_batch], self._queue[self.max_batch:]
+            ends, self._ends = self._ends[:self.max_batch], self._ends[self.max_batch:]
+            bulk = [(run, items) for run, items in self._bulk.values() if items]
+            self._bulk = {}
             try:
-                results = await self._run([work for work, _ in batch])
+                bulk_results, results, following = await self._run(
+                    [(run, [item for item, _ in items]) for run, items in bulk],
+                    [w for w, _ in works], [(e, r) for e, r, _ in ends])
             except Exception as error:
-                if len(batch) == 1:
-                    _settle(batch[0][1], error=error)
+                futures = [f for _, items in bulk for _, f in items] + [f for _, f in works] + [f for *_, f in ends]
+                if len(futures) == 1:
+                    _settle(futures[0], error=error)
                     continue
-                log.warning("a grouped write failed; retrying its %d writes one by one", len(batch))
-                for work, future in batch:
-                    try:
-                        [result] = await self._run([work])
-                    except Exception as single_error:
-                        _settle(future, error=single_error)
-                    else:
-                        _settle(future, result=result)
+                log.warning("a grouped write failed; retrying its %d writes one by one", len(futures))
+                for run, items in bulk:
+                    for item, future in items:
+                        await self._alone(future, [(run, [item])], [], [])
+                for work, future in works:
+                    await self._alone(future, [], [work], [])
+                for end, rows, future in ends:
+                    await self._alone(future, [], [], [(end, rows)])
                 continue
-            for (_, future), result in zip(batch, results, strict=True):
+            for (_, items), outcomes in zip(bulk, bulk_results, strict=True):
+                for (_, future), outcome in zip(items, outcomes, strict=True):
+                    _settle(future, result=outcome)
+            for (_, future), result in zip(works, results, strict=True):
+                _settle(future, result=result)
+            for (_, _, future), result in zip(ends, following, strict=True):
                 _settle(future, result=result)
 
-    async def _run(self, works: list[Callable[[AsyncSession], Awaitable[Any]]]) -> list[Any]:
+    async def _alone(self, future: asyncio.Future[Any], bulk: list[tuple[BulkWrite, list[Any]]],
+                     works: list[Callable[[AsyncSession], Awaitable[Any]]],
+                     ends: list[tuple[Finished, list[RecordRow]]]) -> None:
+        try:
+            bulk_results, results, following = await self._run(bulk, works, ends)
+        except Exception as error:
+            _settle(future, error=error)
+        else:
+            _settle(future, result=(bulk_results[0] if bulk_results else results or following)[0])
+
+    async def _run(self, bulk: list[tuple[BulkWrite, list[Any]]],
+                   works: list[Callable[[AsyncSession], Awaitable[Any]]],
+                   ends: list[tuple[Finished, list[RecordRow]]]) -> tuple[list[list[Any]], list[Any],
+                                                                          list[ItemRow | None]]:
         for attempt in range(4):
             try:
                 async with self.db.session() as session:
-                    return [await work(session) for work in works]
+                    bulk_results = [list(await run(session, items)) for run, items in bulk]
+                    results = [await work(session) for work in works]
+                    following: list[ItemRow | None] = []
+                    if ends:
+                        await _insert_rows(session, [row for _, rows in ends for row in rows])
+                        nexts = await queries.finish_items(session, [end for end, _ in ends], owner=self.owner,
+                                                           now=self.clock.now())
+                        following = [nexts.get(end.lane_id) for end, _ in ends]
+                    return bulk_results, results, following
             except OperationalError:
                 # SQLite busy for longer than its timeout, a dropped PostgreSQL connection: brief retries.
                 if attempt == 3:
@@ -331,13 +448,15 @@ class Outbox:
         self.max_backoff = max_backoff
         self.drain_seconds = drain_seconds
         self.owner = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.writer = GroupWriter(bot.db)
+        self.writer = GroupWriter(bot.db, owner=self.owner, clock=bot.clock)
         self._kinds: dict[str, _Kind] = {NOTICE: _Kind(_deliver_notice)}
         self._active: dict[int, _Lane] = {}
         self._lane_ids: dict[LaneKey, int] = {}
         self._keys: dict[int, LaneKey] = {}
         self._buckets: dict[int, TokenBucket] = {}
         self._start_lock = asyncio.Lock()
+        self._wanted: set[int] = set()
+        self._planned_wake: datetime | None = None
         self._stopping = False
         self._doubtful: set[int] = set()
 
@@ -353,17 +472,30 @@ class Outbox:
 
     async def enqueue(self, session: AsyncSession, deliveries: Sequence[NewDelivery]) -> Enqueued:
         """Write items in the caller's transaction. Call `dispatch` with the result after the commit."""
+        [batch] = await self.enqueue_many(session, [deliveries])
+        return batch
+
+    async def enqueue_many(self, session: AsyncSession, groups: Sequence[Sequence[NewDelivery]], *,
+                           ids: bool = True) -> list[Enqueued]:
+        """`enqueue` for several independent groups at once (one insert): one `Enqueued` each
+        (with the items' ids unless `ids=False`, which is cheaper)."""
         now = self.bot.clock.now()
-        keys = {lane_key(d.destination) for d in deliveries}
+        keys = {lane_key(d.destination) for group in groups for d in group}
         lanes = {key: self._lane_ids[key] for key in keys if key in self._lane_ids}
         if len(lanes) < len(keys):
             lanes.update(await queries.lane_ids(session, keys - lanes.keys()))
         rows = [{"lane_id": lanes[lane_key(d.destination)], "kind": d.kind, "reference": d.reference,
                  "payload": dict(d.payload), "state": queries.PENDING, "attempts": 0,
-                 "not_before": d.not_before or now, "created_at": now, "posted": []} for d in deliveries]
-        ids = await queries.add_items(session, rows)
-        later = any(d.not_before is not None and d.not_before > now for d in deliveries)
-        return Enqueued(ids, lanes, later)
+                 "not_before": d.not_before or now, "created_at": now, "posted": []}
+                for group in groups for d in group]
+        item_ids = iter(await queries.add_items(session, rows, ids=ids))
+        batches = []
+        for group in groups:
+            group_keys = {lane_key(d.destination) for d in group}
+            batches.append(Enqueued([next(item_ids) for _ in group] if ids else [],
+                                    {key: lanes[key] for key in group_keys},
+                                    any(d.not_before is not None and d.not_before > now for d in group)))
+        return batches
 
     async def dispatch(self, batch: Enqueued) -> None:
         """Start delivering what `enqueue` wrote (its transaction committed)."""
@@ -453,40 +585,57 @@ class Outbox:
     async def _start(self, only: Sequence[int] | None) -> int:
         if self._stopping:
             return 0
+        if only is not None:
+            for lane_id in only:
+                lane = self._active.get(lane_id)
+                if lane is not None:
+                    lane.wake = True
+                else:
+                    self._wanted.add(lane_id)
+            if not self._wanted:
+                return 0
         async with self._start_lock:
             if only is not None:
+                # Lanes wanted by every dispatch that came while the previous claim ran: one claim.
                 fresh = []
-                for lane_id in only:
+                for lane_id in self._wanted:
                     lane = self._active.get(lane_id)
                     if lane is not None:
                         lane.wake = True
                     else:
                         fresh.append(lane_id)
+                self._wanted.clear()
                 if not fresh:
                     return 0
             now = self.bot.clock.now()
-            async with self.bot.db.session() as session:
+            exclude = list(self._active)
+
+            taken_over: set[int] = set()
+
+            async def claim(session: AsyncSession) -> dict[int, ItemRow | None]:
+                taken_over.clear()
                 firsts = await queries.claim_lanes(
                     session, owner=self.owner, now=now, lease=self.lease, platforms=self.platforms,
-                    only=fresh if only is not None else None, exclude=list(self._active),
-                    limit=self.claim_batch)
-                unknown = [lane_id for lane_id in firsts if lane_id not in self._keys]
-                for lane_id in unknown:
-                    key = await queries.lane_key(session, lane_id)
-                    if key is not None:
+                    only=fresh if only is not None else None, exclude=exclude, limit=self.claim_batch,
+                    taken_over=taken_over)
+                for lane_id in firsts:
+                    if lane_id not in self._keys and (key := await queries.lane_key(session, lane_id)) is not None:
                         self._keys[lane_id] = key
                         self._lane_ids[key] = lane_id
+                return firsts
+
+            firsts = await self.writer.write(claim)
             for lane_id, first in firsts.items():
                 key = self._keys[lane_id]
-                lane = _Lane(lane_id, key, destination_of(key), now + self.lease)
+                lane = _Lane(lane_id, key, destination_of(key), now + self.lease, in_doubt=lane_id in taken_over)
                 self._active[lane_id] = lane
                 lane.task = self.bot.spawn(self._work(lane, first), name=f"outbox-lane-{lane_id}")
             return len(firsts)
 
     async def _work(self, lane: _Lane, item: ItemRow | None) -> None:
-        """Deliver a lane's due items in order until none is left, then hand the lane back. An
-        item committed after a look-up sets `lane.wake` (see `_start`), so clearing it before each
-        look-up means nothing written meanwhile is missed."""
+        """Deliver a lane's due items in order until none is left; the lane is handed back with
+        the last item's end. An item committed after a look-up sets `lane.wake` (see `_start`),
+        and it is cleared before each look-up, so nothing written meanwhile is missed."""
         try:
             while not self._stopping:
                 if item is None:
@@ -494,12 +643,15 @@ class Outbox:
                     now = self.bot.clock.now()
                     item = await self.writer.write(partial(queries.next_due_item, lane_id=lane.id, now=now))
                     if item is None:
-                        item = _EMPTY
-                if item is _EMPTY:
-                    item = None
-                    if lane.wake or await self._hand_back(lane):
-                        continue
-                    return
+                        if lane.wake:
+                            continue
+                        await self.writer.write(partial(queries.release_lane, lane_id=lane.id, owner=self.owner))
+                        item = _RELEASED
+                if item is _RELEASED:
+                    if not lane.wake or self._stopping:
+                        return
+                    item = await self._reclaim(lane)
+                    continue
                 item = await self._deliver(lane, item)
                 if item is _BLOCKED:
                     return
@@ -509,24 +661,23 @@ class Outbox:
             if self._active.get(lane.id) is lane:
                 del self._active[lane.id]
 
-    async def _hand_back(self, lane: _Lane) -> bool:
-        """Release an empty lane. True when work arrived meanwhile and the lane is ours again."""
-        await self.writer.write(lambda s: queries.release_lane(s, lane.id, owner=self.owner))
-        if not lane.wake or self._stopping:
-            return False
+    async def _reclaim(self, lane: _Lane) -> Any:
+        """Work came for a lane just handed back: take it again (unless another process did)."""
         lane.wake = False
         now = self.bot.clock.now()
 
-        async def reclaim(session: AsyncSession) -> dict[int, ItemRow | None]:
+        async def claim(session: AsyncSession) -> dict[int, ItemRow | None]:
             return await queries.claim_lanes(session, owner=self.owner, now=now, lease=self.lease,
                                              platforms=self.platforms, only=[lane.id])
 
-        if lane.id not in await self.writer.write(reclaim):
-            return False
+        taken = await self.writer.write(claim)
+        if lane.id not in taken:
+            return _RELEASED
         lane.claimed_until = now + self.lease
-        return True
+        return taken[lane.id]
 
-    async def _deliver(self, lane: _Lane, row: ItemRow) -> ItemRow | None:
+    async def _deliver(self, lane: _Lane, row: ItemRow) -> Any:
+        """Carry out one item; returns the lane's next item, `_RELEASED` or `_BLOCKED`."""
         kind = self._kinds.get(row.kind)
         delivery = Delivery(self, lane, row, self.bot.adapters.get(lane.key.platform))
         try:
@@ -534,43 +685,49 @@ class Outbox:
                 raise DeliveryError(f"no handler for outbox items of kind {row.kind}")
             await kind.handler(delivery)
         except (asyncio.CancelledError, LaneLost):
+            await asyncio.shield(delivery.settle())
             raise
         except DeliveryError as error:
+            await delivery.settle()
             return await self._failed(lane, delivery, kind, error.reason, retry_after=error.retry_after,
                                       permanent=error.permanent)
         except Exception as error:
             log.exception("delivering outbox item %s (%s) failed", row.id, row.kind)
+            await delivery.settle()
             return await self._failed(lane, delivery, kind, f"internal error ({type(error).__name__})",
                                       retry_after=None, permanent=False)
-        return await self._finish(lane, delivery, DONE, None, None)
+        lane.wake = False
+        following = await self.writer.finish(Finished(delivery.id, lane.id, DONE, delivery.posted),
+                                             delivery._take_rows())
+        lane.in_flight = False
+        return following if following is not None else _RELEASED
 
-    async def _finish(self, lane: _Lane, delivery: Delivery, state: str, reason: str | None,
-                      kind: _Kind | None) -> ItemRow | None:
+    async def _give_up(self, lane: _Lane, delivery: Delivery, reason: str, kind: _Kind | None) -> Any:
         now = self.bot.clock.now()
-        reports: list[NewDelivery] = []
 
         async def write(session: AsyncSession) -> tuple[ItemRow | None, Enqueued | None]:
-            await queries.finish_item(session, delivery.id, state=state, now=now, error=reason)
             batch = None
-            if kind is not None and kind.on_failure is not None and reason is not None:
-                reports.extend(await kind.on_failure(session, delivery, reason))
+            if kind is not None and kind.on_failure is not None:
+                reports = await kind.on_failure(session, delivery, reason)
                 if reports:
                     batch = await self.enqueue(session, reports)
-            return await queries.next_due_item(session, lane.id, now), batch
+            nexts = await queries.finish_items(session, [Finished(delivery.id, lane.id, FAILED, delivery.posted,
+                                                                  reason)], owner=self.owner, now=now)
+            return nexts.get(lane.id), batch
 
         lane.wake = False
         following, batch = await self.writer.write(write)
         if batch is not None:
             self.bot.spawn(self.dispatch(batch), name="outbox-reports")
-        return following if following is not None else _EMPTY
+        return following if following is not None else _RELEASED
 
     async def _failed(self, lane: _Lane, delivery: Delivery, kind: _Kind | None, reason: str, *,
-                      retry_after: float | None, permanent: bool) -> ItemRow | None:
+                      retry_after: float | None, permanent: bool) -> Any:
         gives_up = permanent or (retry_after is None and delivery.attempt >= self.max_attempts)
         if gives_up:
             log.warning("outbox item %s to %s failed for good after %d attempt(s): %s", delivery.id,
                         lane.key, delivery.attempt, reason)
-            return await self._finish(lane, delivery, FAILED, reason, kind)
+            return await self._give_up(lane, delivery, reason, kind)
         delay = retry_after if retry_after is not None else self._backoff(delivery.attempt)
         until = self.bot.clock.now() + timedelta(seconds=max(delay, 0.0))
         log.info("outbox item %s to %s: %s; retrying in %.1f s", delivery.id, lane.key, reason, delay)
@@ -580,31 +737,24 @@ class Outbox:
             await queries.release_lane(session, lane.id, owner=self.owner, blocked_until=until)
 
         await self.writer.write(write)
-        self._wake_job()
+        self._wake_job(until)
         return _BLOCKED
 
     def _backoff(self, attempt: int) -> float:
         seconds = min(self.max_backoff.total_seconds(), self.backoff.total_seconds() * 2 ** (attempt - 1))
         return seconds * random.uniform(0.8, 1.2)
 
-    @contextlib.asynccontextmanager
-    async def _platform_call(self, lane: _Lane) -> Any:
-        """Around each platform call: keep the lease, wait for the destination's pace, and mark the
-        call as in flight (a stop then keeps the lease instead of handing the lane back)."""
+    async def _before_call(self, lane: _Lane) -> None:
+        """Keep the lease (renewed when half of it is gone) and wait for the destination's pace."""
         now = self.bot.clock.now()
         if lane.claimed_until - now < self.lease / 2:
             until = now + self.lease
-            renewed = await self.writer.write(lambda s: queries.renew_lane(s, lane.id, owner=self.owner,
-                                                                            until=until))
+            renewed = await self.writer.write(partial(queries.renew_lane, lane_id=lane.id, owner=self.owner,
+                                                      until=until))
             if not renewed:
                 raise LaneLost(str(lane.key))
             lane.claimed_until = until
         await self._bucket(lane).take()
-        lane.in_flight = True
-        try:
-            yield
-        finally:
-            lane.in_flight = False
 
     def _bucket(self, lane: _Lane) -> TokenBucket:
         bucket = self._buckets.get(lane.id)
@@ -615,13 +765,18 @@ class Outbox:
             bucket = self._buckets[lane.id] = TokenBucket(rate, burst)
         return bucket
 
-    def _wake_job(self) -> None:
+    def _wake_job(self, at: datetime | None = None) -> None:
+        """Have the job wake by `at` (a retry's time); one plan for many retries due together."""
+        now = self.bot.clock.now()
+        if at is not None and self._planned_wake is not None and now < self._planned_wake <= at:
+            return
+        self._planned_wake = at
         if any(job.name == JOB_NAME for job in self.bot.scheduler.jobs):
             self.bot.scheduler.wake(JOB_NAME)
 
 
 _BLOCKED: Any = object()  # the lane waits (retry later): the worker stops
-_EMPTY: Any = object()  # no due item left in the lane
+_RELEASED: Any = object()  # no due item was left: the lane was handed back
 
 
 async def _deliver_notice(delivery: Delivery) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, insert, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, delete, exists, func, insert, literal_column, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import select as select_model
@@ -135,17 +135,25 @@ async def lane_key(session: AsyncSession, lane_id: int) -> LaneKey | None:
     return LaneKey(lane.platform, lane.workspace, lane.target) if lane else None
 
 
-async def add_items(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Insert outbox items (dicts of OutboxItem columns); their ids, in the same order."""
+async def add_items(session: AsyncSession, rows: Sequence[dict[str, Any]], *, ids: bool = True) -> list[int]:
+    """Insert outbox items (dicts of OutboxItem columns); their ids in the same order, when asked
+    (without them it is one statement: SQLite returns ordered ids only row by row)."""
     if not rows:
+        return []
+    if not ids:
+        await session.exec(insert(OutboxItem), params=list(rows))
         return []
     result = await session.exec(insert(OutboxItem).returning(ITEM.id, sort_by_parameter_order=True),
                                 params=list(rows))
     return [row[0] for row in result]
 
 
+# Written out (not a bound parameter) so that SQLite sees the partial index's own condition.
+IS_PENDING = ITEM.state == literal_column("'pending'")
+
+
 def _due_items(now: datetime) -> Any:
-    return and_(ITEM.state == PENDING, ITEM.not_before <= now)
+    return and_(IS_PENDING, ITEM.not_before <= now)
 
 
 def _lane_free(owner: str, now: datetime) -> Any:
@@ -155,14 +163,16 @@ def _lane_free(owner: str, now: datetime) -> Any:
 
 async def claim_lanes(session: AsyncSession, *, owner: str, now: datetime, lease: timedelta,
                       platforms: Sequence[str], only: Sequence[int] | None = None,
-                      exclude: Iterable[int] = (), limit: int = 200) -> dict[int, ItemRow | None]:
+                      exclude: Iterable[int] = (), limit: int = 200,
+                      taken_over: set[int] | None = None) -> dict[int, ItemRow | None]:
     """Take the lease of lanes that have an item due now and nobody else delivering, and return
     each lane taken with its first due item. `only` restricts the candidates (the lanes just
-    written to); `exclude` are lanes this process is delivering already."""
+    written to); `exclude` are lanes this process is delivering already. Lanes whose lease was
+    another process's (it ran out) are added to `taken_over`."""
     if not platforms:
         return {}
     has_due = exists().where(ITEM.lane_id == LANE.id, _due_items(now))
-    candidates = select(LANE.id).where(
+    candidates = select(LANE.id, LANE.claimed_by).where(
         LANE.platform.in_(list(platforms)), _lane_free(owner, now),
         or_(LANE.blocked_until.is_(None), LANE.blocked_until <= now), has_due,
     ).order_by(LANE.id).limit(limit)
@@ -174,13 +184,17 @@ async def claim_lanes(session: AsyncSession, *, owner: str, now: datetime, lease
     if _is_postgres(session):
         # Lanes another process is claiming right now are skipped, not waited for.
         candidates = candidates.with_for_update(skip_locked=True, of=LANE.id.table)
-    ids = [row[0] for row in await _rows(session, candidates)]
+    found = list(await _rows(session, candidates))
+    ids = [row[0] for row in found]
     if not ids:
         return {}
+    previous = {row[0]: row[1] for row in found}
     claimed = await session.exec(
         update(OutboxLane).where(LANE.id.in_(ids), _lane_free(owner, now))
         .values(claimed_by=owner, claimed_until=now + lease).returning(LANE.id))
     taken = [row[0] for row in claimed]
+    if taken_over is not None:
+        taken_over.update(lane_id for lane_id in taken if previous.get(lane_id) not in (None, owner))
     firsts = await first_due_items(session, taken, now)
     return {lane_id: firsts.get(lane_id) for lane_id in taken}
 
@@ -227,6 +241,49 @@ async def record_posted(session: AsyncSession, item_id: int, posted: Sequence[st
     await session.exec(update(OutboxItem).where(ITEM.id == item_id).values(posted=list(posted)))
 
 
+@dataclass(frozen=True)
+class Finished:
+    """An item's end, as written by `finish_items`."""
+
+    item_id: int
+    lane_id: int
+    state: str
+    posted: list[str]
+    error: str | None = None
+
+
+async def finish_items(session: AsyncSession, finished: Sequence[Finished], *, owner: str,
+                       now: datetime) -> dict[int, ItemRow | None]:
+    """Record several items' ends at once (one statement each kind, whatever their number) and
+    return each lane's next due item; a lane left with none is handed back in the same go."""
+    if not finished:
+        return {}
+    table = ITEM.id.table
+    await session.exec(update(table).where(table.c.id == bindparam("b_id")).values(
+        state=bindparam("b_state"), finished_at=bindparam("b_at"), posted=bindparam("b_posted"),
+        last_error=bindparam("b_error")), params=[
+            {"b_id": f.item_id, "b_state": f.state, "b_at": now, "b_posted": list(f.posted),
+             "b_error": f.error[:500] if f.error else None} for f in finished])
+    lanes = [f.lane_id for f in finished]
+    following = await first_due_items(session, lanes, now)
+    empty = [lane_id for lane_id in lanes if lane_id not in following]
+    if empty:
+        await session.exec(update(OutboxLane).where(LANE.id.in_(empty), LANE.claimed_by == owner)
+                           .values(claimed_by=None, claimed_until=None))
+    return {lane_id: following.get(lane_id) for lane_id in lanes}
+
+
+async def insert_rows(session: AsyncSession, model: Any, rows: Sequence[dict[str, Any]],
+                      unique: Sequence[str] = ()) -> None:
+    """Insert rows of one table in one statement; with `unique`, rows already there are skipped."""
+    if not rows:
+        return
+    statement = _insert(session, model)
+    if unique:
+        statement = statement.on_conflict_do_nothing(index_elements=list(unique))
+    await session.exec(statement, params=list(rows))
+
+
 async def finish_item(session: AsyncSession, item_id: int, *, state: str, now: datetime,
                       error: str | None = None) -> None:
     await session.exec(update(OutboxItem).where(ITEM.id == item_id).values(
@@ -246,7 +303,7 @@ async def lanes_with_work(session: AsyncSession, platforms: Sequence[str], now: 
         select(LANE.id, LANE.claimed_by, LANE.claimed_until, LANE.blocked_until,
                func.min(ITEM.not_before))
         .join(OutboxItem, ITEM.lane_id == LANE.id)
-        .where(LANE.platform.in_(platforms), ITEM.state == PENDING)
+        .where(LANE.platform.in_(platforms), IS_PENDING)
         .group_by(LANE.id, LANE.claimed_by, LANE.claimed_until, LANE.blocked_until))
     return [LaneWork(*row) for row in result]
 
@@ -394,3 +451,52 @@ async def lanes_of(session: AsyncSession, reference: str) -> list[LaneKey]:
         .join(OutboxItem, ITEM.lane_id == LANE.id)
         .where(ITEM.reference == reference, ITEM.state.in_((PENDING, DONE))))
     return [LaneKey(row[0], row[1], row[2]) for row in result]
+
+
+@dataclass(frozen=True)
+class MessageContext:
+    """What the relay needs to know about a new message, in one query."""
+
+    channels: list[Channel]
+    """Every channel of the source channel's group, the source included (none: not linked)."""
+    is_copy: bool
+    """The message is one of our own copies."""
+    is_stored: bool
+    """The message was relayed already (a replayed event)."""
+
+
+async def message_context(session: AsyncSession, platform: str, workspace: str, channel_id: str,
+                          message_id: str) -> MessageContext:
+    group = select(CHANNEL.group_id).where(CHANNEL.platform == platform, CHANNEL.workspace == workspace,
+                                           CHANNEL.channel_id == channel_id).scalar_subquery()
+    is_copy = exists().where(COPY.platform == platform, COPY.workspace == workspace, COPY.channel_id == channel_id,
+                             COPY.message_id == message_id)
+    is_stored = exists().where(MESSAGE.platform == platform, MESSAGE.workspace == workspace,
+                               MESSAGE.channel_id == channel_id, MESSAGE.message_id == message_id)
+    rows = (await _rows(session, select(Channel, is_copy.label("is_copy"), is_stored.label("is_stored"))
+                        .where(CHANNEL.group_id == group).order_by(CHANNEL.id))).all()
+    return MessageContext([row[0] for row in rows], bool(rows and rows[0][1]), bool(rows and rows[0][2]))
+
+
+async def claim_events(session: AsyncSession, events: Sequence[tuple[str, str, str]], *,
+                       now: datetime) -> set[tuple[str, str, str]]:
+    """`claim_event` for several (platform, scope, event id) at once: the ones claimed now."""
+    if not events:
+        return set()
+    statement = _insert(session, EventClaim).values(
+        [{"platform": p, "scope": scope, "event_id": e[:160], "claimed_at": now} for p, scope, e in events]
+    ).on_conflict_do_nothing(index_elements=["platform", "scope", "event_id"]).returning(
+        CLAIM.platform, CLAIM.scope, CLAIM.event_id)
+    return {(row[0], row[1], row[2]) for row in await session.exec(statement)}
+
+
+async def add_relay_messages(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> dict[tuple[str, str, str, str],
+                                                                                           int]:
+    """`add_relay_message` for several at once: (platform, workspace, channel, message) → id of
+    each one stored now (those stored before are left out)."""
+    if not rows:
+        return {}
+    statement = _insert(session, RelayMessage).values(list(rows)).on_conflict_do_nothing(
+        index_elements=["platform", "workspace", "channel_id", "message_id"]).returning(
+        MESSAGE.id, MESSAGE.platform, MESSAGE.workspace, MESSAGE.channel_id, MESSAGE.message_id)
+    return {(row[1], row[2], row[3], row[4]): int(row[0]) for row in await session.exec(statement)}

@@ -169,3 +169,15 @@ async def test_the_alert_is_not_repeated_after_a_restart(deepl_console: ConsoleH
     assert not await send_quota_alert(deepl_console.bot)
     translator = deepl_console.bot.service(Translator)  # type: ignore[type-abstract]
     assert isinstance(translator, DeepLTranslator)
+
+
+async def test_a_flag_on_a_relayed_copy_reuses_the_relays_translation(deepl_console: ConsoleHarness,
+                                                                     fake_deepl: FakeDeepL) -> None:
+    text = "La réunion des Cités interculturelles aura lieu jeudi à Lyon, merci de confirmer votre présence."
+    await deepl_console.say(f"@marie #rumeurs-fr {text}")
+    relayed = [(call.target_lang, call.source_lang) for call in fake_deepl.translate_calls]
+    assert ("UK", "FR") in relayed  # the relay's translation, made with the glossary
+    entries = await deepl_console.say("@tom #rumours-en +flag-ua ^")  # on the English copy
+    [reply] = thread_replies(entries)
+    assert "[UK] La réunion des Інтеркультурні міста aura lieu" in reply
+    assert len(fake_deepl.translate_calls) == len(relayed)  # nothing paid twice

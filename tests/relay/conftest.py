@@ -37,10 +37,11 @@ class RecordingConsole(ConsoleAdapter):
     """The console adapter, recording each call; `fail(channel, error, times)` makes the next
     calls to a channel raise, `latency[channel]` delays them."""
 
-    def __init__(self, *args: Any, first_id: int = 1, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, first_id: int = 1, calls: list[Call] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.state.bot_ids = itertools.count(first_id)
-        self.calls: list[Call] = []
+        self.calls: list[Call] = calls if calls is not None else []
+        """What the platform accepted (pass another adapter's list: the same platform after a restart)."""
         self.failures: dict[str, list[DeliveryError]] = {}
         self.latency: dict[str, float] = {}
 
@@ -75,6 +76,10 @@ class RecordingConsole(ConsoleAdapter):
         self.calls.append(Call("dm", f"@{person.user}", message_id, message))
         return message_id
 
+    async def find_posted(self, channel: ChannelRef, delivery_key: str) -> str | None:
+        return next((c.message_id for c in self.calls if c.op == "post" and c.channel == channel.channel
+                     and c.message is not None and c.message.delivery_key == delivery_key), None)
+
     def posts(self, channel: str | None = None) -> list[Call]:
         """Relayed copies posted (the bot's own answers left out)."""
         return [c for c in self.calls if c.op == "post" and c.message is not None and c.message.kind == "relay"
@@ -89,6 +94,7 @@ class RelayHarness(ConsoleHarness):
 
 
 async def start_harness(database_url: str, *, first_id: int = 1, clock: ManualClock | None = None,
+                        adapter_class: type[RecordingConsole] = RecordingConsole, calls: list[Call] | None = None,
                         **settings: Any) -> RelayHarness:
     """Like `ConsoleHarness.start`, on a recording console adapter (the demo network must be in
     the database already)."""
@@ -96,7 +102,7 @@ async def start_harness(database_url: str, *, first_id: int = 1, clock: ManualCl
     bot = await create_bot(Settings(_env_file=None, database_url=database_url, **settings),
                            database_url=database_url, clock=clock, migrate=False)
     output = io.StringIO()
-    adapter = RecordingConsole(output, first_id=first_id)
+    adapter = adapter_class(output, first_id=first_id, calls=calls)
     async with bot.db.session() as session:
         people = await session.exec(select(Person).where(Person.platform == "console"))
         adapter.names.update({p.user_id: p.display_name for p in people})

@@ -259,3 +259,20 @@ async def test_two_processes_claiming_one_event_only_one_wins(postgres_demo: str
     finally:
         for harness in bots:
             await harness.stop()
+
+
+async def test_a_post_made_just_before_a_crash_is_found_and_not_made_again(box: RelayHarness) -> None:
+    """The one window: the platform accepted a post, the process died before writing it down.
+    The process taking the lane over asks the platform for the delivery's key first."""
+    outbox = outbox_of(box)
+    async with box.bot.db.session() as session:
+        batch = await outbox.enqueue(session, [NewDelivery(KIND, channel("a"), {"parts": ["one", "two"]})])
+        await session.exec(update(OutboxLane).values(claimed_by="crashed-host:1:dead",  # type: ignore[call-overload]
+                                                     claimed_until=START + timedelta(seconds=5)))
+    [item_id] = batch.ids
+    # What the dead process managed: its post of the first part reached the platform.
+    await box.adapter.post(channel("a"), Outgoing("one", kind="broadcast", delivery_key=f"icc-{item_id}-0"))
+    await box.say("!clock +6s")
+    assert texts(box, "a") == ["one", "two"]
+    [status] = await outbox.status("")
+    assert (status.state, len(status.posted)) == ("done", 2)

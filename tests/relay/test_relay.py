@@ -344,3 +344,15 @@ async def test_messages_arriving_together_share_each_languages_request(deepl_rel
     for channel, prefix in (("rumours-en", "EN-GB"), ("chutky-uk", "UK")):
         assert sorted(call.message.text for call in deepl_relay.adapter.posts(channel) if call.message) == sorted(
             f"[{prefix}] {text}" for text in texts)
+
+
+async def test_the_text_of_a_relayed_message_is_known_at_its_source_and_at_every_copy(relay: RelayHarness) -> None:
+    from bot.translation import MessageTexts
+
+    texts = relay.bot.service(MessageTexts)  # type: ignore[type-abstract]
+    await relay.say("@marie #rumeurs-fr Bonjour à tous")
+    assert await texts.message_text(FR, "m1") == "Bonjour à tous"
+    copy = relay.adapter.posts("chutky-uk")[0]
+    assert await texts.message_text(ChannelRef("console", "local", "chutky-uk"), copy.message_id) == "Bonjour à tous"
+    await relay.say("@marie #rumeurs-fr !delete m1")
+    assert await texts.message_text(FR, "m1") is None
