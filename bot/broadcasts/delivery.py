@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -33,14 +33,14 @@ from bot.i18n import _, render, resolve_locale
 from bot.languages import base_language
 from bot.outbound import Outgoing, PostAs
 from bot.relay.engine import language_label
-from bot.relay.outbox import NOTICE, Delivery, NewDelivery, Outbox
+from bot.relay.outbox import NOTICE, Delivery, NewDelivery, Outbox, RecordRow
 from bot.relay.safety import neutralise_mentions
 from bot.text import split_text
 from bot.translation import NotTranslated, Translation, Translator
 from bot.translation.codes import same_language
 from bot.translation.notes import note_message
-from storage.models import Broadcast, BroadcastTarget, Channel, Person
-from storage.models.broadcasts import CHANNEL, DELIVERED, DM, FAILED, NOWHERE, PENDING, SKIPPED
+from storage.models import Broadcast, BroadcastCopy, BroadcastTarget, Channel, Person
+from storage.models.broadcasts import CHANNEL, DM, FAILED, NOWHERE, PENDING, SKIPPED
 from storage.queries import broadcasts as queries
 from storage.queries import registry
 from storage.queries import relay as relay_queries
@@ -186,7 +186,6 @@ class BroadcastDelivery:
 
     async def _post(self, delivery: Delivery, broadcast: Broadcast, target: BroadcastTarget,
                     channel: Channel | None, *, in_audience: bool) -> None:
-        assert target.id is not None
         if target.state != PENDING and not delivery.posted:
             return  # cancelled, or settled by an earlier try
         if target.kind == CHANNEL and (channel is None or not in_audience):
@@ -194,36 +193,40 @@ class BroadcastDelivery:
             await self._settle_now(delivery, target, SKIPPED, reason)
             return
         copy = await self._compose(delivery, broadcast, target, channel)
-        if len(delivery.posted) >= len(copy.parts):
-            await self._settle_now(delivery, target, DELIVERED, None, version=broadcast.version)  # an earlier try
-            return
-        for index in range(len(delivery.posted), len(copy.parts)):
+        start = len(delivery.posted)
+        if start >= len(copy.parts):
+            return  # posted by an earlier try, whose end was not recorded
+        for index in range(start, len(copy.parts)):
             message = self._outgoing(copy, index)
-            last = index == len(copy.parts) - 1
-            # The outbox records each part's id as it is accepted (a retry resumes after it); the last
-            # part's record also gives the destination its outcome, in the same transaction.
+            final = index == len(copy.parts) - 1
             if target.kind == DM:
-                await delivery.send_dm(message)
-                if last:
-                    await delivery.record(partial(self._settle_delivered, delivery, target.id, broadcast.version))
+                message_id = await delivery.send_dm(message)
+                await delivery.record(partial(self._add_copy, target, index, message_id, broadcast.version,
+                                              final=final))
             else:
-                await delivery.post(message, partial(self._settle_delivered, delivery, target.id, broadcast.version)
-                                    if last else None)
-        self._check_soon(target.broadcast_id)
+                # Each part's copy row is written with its id, before the next platform call or with
+                # the item's end (the final part: the destination has it).
+                await delivery.post(message, partial(self._copy_rows, target, index, broadcast.version, final))
 
-    async def _settle_delivered(self, delivery: Delivery, target_id: int, version: int, session: AsyncSession,
-                                message_id: str | None = None) -> None:
-        await queries.settle_target(session, target_id, DELIVERED, now=self.bot.clock.now(),
-                                    message_ids=delivery.posted, version=version)
+    def _copy_rows(self, target: BroadcastTarget, part: int, version: int, final: bool,
+                   message_id: str) -> list[RecordRow]:
+        return [RecordRow(BroadcastCopy, queries.copy_row(target, part, message_id, version, final=final,
+                                                          now=self.bot.clock.now()), unique=("target_id", "part"))]
 
-    async def _settle_now(self, delivery: Delivery, target: BroadcastTarget, state: str, reason: str | None, *,
-                          version: int | None = None) -> None:
+    async def _add_copy(self, target: BroadcastTarget, part: int, message_id: str, version: int,
+                        session: AsyncSession, *, final: bool) -> None:
+        await queries.add_copies(session, [queries.copy_row(target, part, message_id, version, final=final,
+                                                            now=self.bot.clock.now())])
+
+    async def _settle_now(self, delivery: Delivery, target: BroadcastTarget, state: str, reason: str | None) -> None:
         assert target.id is not None
         target_id = target.id
-        await delivery.record(lambda session: queries.settle_target(
-            session, target_id, state, now=self.bot.clock.now(), reason=reason,
-            message_ids=delivery.posted if delivery.posted else None, version=version))
-        self._check_soon(target.broadcast_id)
+        await delivery.record(lambda session: queries.settle_target(session, target_id, state,
+                                                                    now=self.bot.clock.now(), reason=reason))
+
+    async def on_done(self, delivery: Delivery) -> None:
+        """An item's end is committed: if it was a broadcast's last destination, finish it."""
+        self._check_soon(int(delivery.payload["broadcast"]))
 
     # ---- the end of a broadcast: its report -------------------------------------------------------------
 
@@ -270,9 +273,9 @@ class BroadcastDelivery:
         sender = await session.get(Person, broadcast.sender_id) if broadcast else None
         if broadcast is None or sender is None:
             return []
-        targets = await queries.targets_of(session, broadcast_id)
+        outcomes = await queries.outcomes(session, broadcast_id)
         locale = resolve_locale([sender.language, sender.platform_locale])
-        text = render(views.report_message(broadcast, targets, locale), locale)
+        text = render(views.report_message(broadcast, outcomes, locale), locale)
         return [NewDelivery(NOTICE, PersonRef(sender.platform, sender.workspace, sender.user_id), {"text": text},
                             reference=f"broadcast-report:{broadcast_id}")]
 
@@ -286,48 +289,58 @@ class BroadcastDelivery:
         if delivery.payload.get("op") == "edit":
             await queries.set_reason(session, target.id, reason)
             return []
-        await queries.settle_target(session, target.id, FAILED, now=self.bot.clock.now(), reason=reason,
-                                    message_ids=delivery.posted or None)
+        await queries.settle_target(session, target.id, FAILED, now=self.bot.clock.now(), reason=reason)
         if await queries.has_pending(session, target.broadcast_id):
             return []
         return await self._finish(session, target.broadcast_id)
 
     async def _edit(self, delivery: Delivery, broadcast: Broadcast, target: BroadcastTarget,
                     channel: Channel | None) -> None:
-        assert target.id is not None
-        if target.state != DELIVERED or target.version >= broadcast.version or not target.message_ids:
+        async with self.bot.db.session() as session:
+            copies = await queries.copies_of(session, target.id or 0)
+        if not any(copy.final for copy in copies) or all(copy.version >= broadcast.version for copy in copies):
             return  # not posted (yet: it will go out with the new text), or edited already
         copy = await self._compose(delivery, broadcast, target, channel)
-        target_id, version = target.id, broadcast.version
+        version = broadcast.version
         if target.kind == DM:
-            # A direct message cannot be edited everywhere: the corrected text is sent again.
+            # A direct message cannot be edited everywhere: the corrected text is sent again, and
+            # becomes the copy's parts.
             locale = resolve_locale([target.language])
             footnote = render(_("Corrected version of an earlier announcement."), locale)
+            ids = []
             for index in range(len(copy.parts)):
                 message = self._outgoing(copy, index)
                 if index == len(copy.parts) - 1:
-                    message = Outgoing(message.text, post_as=message.post_as, kind="broadcast", footnote=footnote,
-                                       original=message.original)
-                await delivery.send_dm(message)
-            await delivery.record(partial(queries.record_parts, target_id=target_id,
-                                          message_ids=delivery.posted[-len(copy.parts):], version=version))
+                    message = replace(message, footnote=footnote)
+                ids.append(await delivery.send_dm(message))
+            await delivery.record(partial(self._replace_copies, target, copies, ids, version))
             return
-        current = list(target.message_ids)
         for index in range(len(copy.parts)):
             message = self._outgoing(copy, index)
-            if index < len(current):
-                await delivery.edit(current[index], message)
+            if index < len(copies):
+                part = copies[index]
+                if part.version >= version:
+                    continue  # edited by an earlier try
+                assert part.id is not None
+                await delivery.edit(part.message_id, message,
+                                    partial(queries.set_copy_version, copy_id=part.id, version=version))
             else:
-                async def append(session: AsyncSession, message_id: str) -> None:
-                    current.append(message_id)
-                    await queries.record_parts(session, target_id, current)
+                await delivery.post(message, partial(self._copy_rows, target, index, version, False))
+        for part in copies[len(copy.parts):]:
+            assert part.id is not None
+            await delivery.delete(part.message_id, partial(queries.delete_copy, copy_id=part.id))
+        if target.reason:
+            await delivery.record(partial(queries.set_reason, target_id=target.id or 0, reason=None))
 
-                await delivery.post(message, append)
-        while len(current) > len(copy.parts):
-            surplus = current.pop()
-            kept = list(current)
-            await delivery.delete(surplus, partial(queries.record_parts, target_id=target_id, message_ids=kept))
-        await delivery.record(partial(queries.set_version, target_id=target_id, version=version))
+    async def _replace_copies(self, target: BroadcastTarget, old: list[BroadcastCopy], ids: list[str], version: int,
+                              session: AsyncSession) -> None:
+        for part in old:
+            assert part.id is not None
+            await queries.delete_copy(session, part.id)
+        await session.flush()
+        await queries.add_copies(session, [queries.copy_row(target, index, message_id, version,
+                                                            final=index == len(ids) - 1, now=self.bot.clock.now())
+                                           for index, message_id in enumerate(ids)])
 
     async def _in_audience(self, session: AsyncSession, broadcast: Broadcast, channels: list[Channel]) -> set[int]:
         """Which of these channels still belong to the broadcast's audience (they may have been

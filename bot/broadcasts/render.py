@@ -30,6 +30,7 @@ from storage.models.broadcasts import (
     TARGET_CANCELLED,
     UNDELIVERABLE,
 )
+from storage.queries.broadcasts import Outcome
 
 LISTED = 12
 """Names listed before "and N more"."""
@@ -141,8 +142,8 @@ def state_line(broadcast: Broadcast, now: datetime, locale: str) -> Message:
     return _("Sending since {time}.", time=when)
 
 
-def counts_line(targets: Sequence[BroadcastTarget]) -> Message:
-    counts = Counter(t.state for t in targets)
+def counts_line(outcomes: Sequence[Outcome]) -> Message:
+    counts = Counter(o.state for o in outcomes)
     parts: list[Message] = [
         _n("{count} delivered", "{count} delivered", counts[DELIVERED]),
         _n("{count} failed", "{count} failed", counts[FAILED]),
@@ -158,38 +159,39 @@ def counts_line(targets: Sequence[BroadcastTarget]) -> Message:
                    {f"p{index}": part for index, part in enumerate(parts)})
 
 
-def target_line(target: BroadcastTarget, broadcast: Broadcast, locale: str, pending: Pending | None, *,
+def target_line(outcome: Outcome, broadcast: Broadcast, locale: str, pending: Pending | None, *,
                 waiting: bool = False) -> Message:
+    target, state = outcome.target, outcome.state
     what: Message
-    if target.state == DELIVERED:
-        if target.version < broadcast.version:
+    if state == DELIVERED:
+        if outcome.version < broadcast.version:
             what = (_("delivered; its edit failed: {reason}", reason=target.reason) if target.reason
                     else _("delivered; edit on its way"))
         elif broadcast.version > 1:
             what = _("delivered and edited")
         else:
             what = _("delivered")
-    elif target.state == FAILED:
+    elif state == FAILED:
         what = _("failed: {reason}", reason=target.reason or "?")
-    elif target.state == PENDING:
+    elif state == PENDING:
         if pending is not None and pending.attempts and pending.last_error:
             what = _n("pending, retrying after {count} failed try ({reason})",
                       "pending, retrying after {count} failed tries ({reason})", pending.attempts,
                       reason=pending.last_error)
         else:
             what = _("scheduled") if waiting else _("pending")
-    elif target.state == TARGET_CANCELLED:
+    elif state == TARGET_CANCELLED:
         what = _("cancelled")
-    elif target.state == SKIPPED:
+    elif state == SKIPPED:
         what = _("skipped: {reason}", reason=target.reason or "?")
     else:
         what = _("undeliverable: no channel and no registered coordinator")
     label = target.label if target.kind != CHANNEL else f"{target.label} ({target.platform})"
-    return _("{icon} {destination} · {language}: {what}", icon=ICONS.get(target.state, "•"), destination=label,
+    return _("{icon} {destination} · {language}: {what}", icon=ICONS.get(state, "•"), destination=label,
              language=language_name(target.language, locale), what=what)
 
 
-def status_message(broadcast: Broadcast, targets: Sequence[BroadcastTarget], locale: str, now: datetime, *,
+def status_message(broadcast: Broadcast, outcomes: Sequence[Outcome], locale: str, now: datetime, *,
                    pending: Mapping[int, Pending] | None = None) -> Message:
     assert broadcast.id is not None
     pending = pending or {}
@@ -199,29 +201,29 @@ def status_message(broadcast: Broadcast, targets: Sequence[BroadcastTarget], loc
         state_line(broadcast, now, locale),
     ]
     if broadcast.state not in (DRAFT, DISCARDED):
-        lines.append(counts_line(targets))
+        lines.append(counts_line(outcomes))
         waiting = broadcast.state == CONFIRMED and broadcast.send_at > now
-        lines += detail_lines(broadcast, targets, locale, pending, waiting=waiting)
+        lines += detail_lines(broadcast, outcomes, locale, pending, waiting=waiting)
     if broadcast.version > 1:
         lines.append(_n("Edited once.", "Edited {count} times.", broadcast.version - 1))
     lines.append(quoted(broadcast.text if len(broadcast.text) <= 300 else broadcast.text[:299] + "…"))
     return join_lines(lines)
 
 
-def detail_lines(broadcast: Broadcast, targets: Sequence[BroadcastTarget], locale: str,
+def detail_lines(broadcast: Broadcast, outcomes: Sequence[Outcome], locale: str,
                  pending: Mapping[int, Pending], *, waiting: bool = False) -> list[Message | str]:
-    shown = list(targets)
-    hidden: list[BroadcastTarget] = []
-    if len(targets) > DETAILED_TARGETS:
-        shown = [t for t in targets if t.state != DELIVERED or t.version < broadcast.version]
-        hidden = [t for t in targets if t not in shown]
-    lines: list[Message | str] = [target_line(t, broadcast, locale, pending.get(t.id or 0), waiting=waiting)
-                                  for t in shown[:DETAILED_TARGETS]]
+    shown = list(outcomes)
+    hidden: list[Outcome] = []
+    if len(outcomes) > DETAILED_TARGETS:
+        shown = [o for o in outcomes if o.state != DELIVERED or o.version < broadcast.version]
+        hidden = [o for o in outcomes if o not in shown]
+    lines: list[Message | str] = [target_line(o, broadcast, locale, pending.get(o.target.id or 0), waiting=waiting)
+                                  for o in shown[:DETAILED_TARGETS]]
     if len(shown) > DETAILED_TARGETS:
         lines.append(_n("… and {count} more not delivered yet.", "… and {count} more not delivered yet.",
                         len(shown) - DETAILED_TARGETS))
     if hidden:
-        per_platform = Counter(t.platform for t in hidden)
+        per_platform = Counter(o.target.platform for o in hidden)
         lines.append(_("✅ Delivered, not listed one by one: {counts}.",
                        counts=", ".join(f"{platform} {count}" for platform, count in sorted(per_platform.items()))))
     return lines
@@ -230,15 +232,15 @@ def detail_lines(broadcast: Broadcast, targets: Sequence[BroadcastTarget], local
 # ---- the report when it is done, and the list ------------------------------------------------------
 
 
-def report_message(broadcast: Broadcast, targets: Sequence[BroadcastTarget], locale: str) -> Message:
+def report_message(broadcast: Broadcast, outcomes: Sequence[Outcome], locale: str) -> Message:
     assert broadcast.id is not None
-    counts = Counter(t.state for t in targets)
+    counts = Counter(o.state for o in outcomes)
     lines: list[Message | str] = [
         _("Broadcast #{id} to {audience} is done: {delivered} delivered, {failed} failed.", id=broadcast.id,
           audience=audience_label(broadcast.audience), delivered=counts[DELIVERED], failed=counts[FAILED]),
     ]
-    problems = [t for t in targets if t.state in (FAILED, SKIPPED, UNDELIVERABLE)]
-    lines += [target_line(t, broadcast, locale, None) for t in problems[:LISTED]]
+    problems = [o for o in outcomes if o.state in (FAILED, SKIPPED, UNDELIVERABLE)]
+    lines += [target_line(o, broadcast, locale, None) for o in problems[:LISTED]]
     if len(problems) > LISTED:
         lines.append(_n("… and {count} more.", "… and {count} more.", len(problems) - LISTED))
     lines.append(_("`/icc broadcast status {id}` shows every destination.", id=broadcast.id))

@@ -243,10 +243,10 @@ class Broadcasts:
                 return Answer(_("Broadcast #{id} has reached every destination already: there is nothing left to "
                                 "cancel. `/icc broadcast edit {id} <text>` changes its copies.", id=broadcast_id))
             stopped = await queries.cancel(session, broadcast_id, person_id=ix.person_id, now=now)
-            targets = await queries.targets_of(session, broadcast_id)
+            outcomes = await queries.outcomes(session, broadcast_id)
         self.delivery.forget(broadcast_id)
         await self.outbox.cancel(reference(broadcast_id))
-        delivered = sum(1 for target in targets if target.state == DELIVERED)
+        delivered = sum(1 for outcome in outcomes if outcome.state == DELIVERED)
         if delivered == 0:
             return Answer(_("Broadcast #{id} cancelled: nobody gets it.", id=broadcast_id))
         return Answer(_("Broadcast #{id} stopped: {stopped} will not get it; {delivered} had it already "
@@ -269,8 +269,9 @@ class Broadcasts:
                 return Answer(_("There is no broadcast #{id}.", id=broadcast_id))
             if broadcast.state == DISCARDED:
                 return Answer(_("Preview #{id} was cancelled: nothing was sent.", id=broadcast_id))
-            targets = await queries.targets_of(session, broadcast_id)
-            delivered = [t for t in targets if t.state == DELIVERED]
+            outcomes = await queries.outcomes(session, broadcast_id)
+            targets = [outcome.target for outcome in outcomes]
+            delivered = [outcome.target for outcome in outcomes if outcome.state == DELIVERED]
             if broadcast.state == CANCELLED and not delivered:
                 return Answer(_("Broadcast #{id} was cancelled before anyone got it: there is nothing to edit.",
                                 id=broadcast_id))
@@ -286,7 +287,7 @@ class Broadcasts:
             elif broadcast.send_at <= now:
                 # Copies posted (or being posted) are edited in place; an edit item waits in each
                 # destination's lane behind its post, so it applies whenever the copy exists.
-                editable = [t for t in targets if t.state in (DELIVERED, PENDING) and t.kind != NOWHERE]
+                editable = [o.target for o in outcomes if o.state in (DELIVERED, PENDING) and o.target.kind != NOWHERE]
                 if editable:
                     batch = await self.outbox.enqueue(session, [
                         NewDelivery(KIND, destination_of(t), {"op": "edit", "broadcast": broadcast_id,
@@ -314,21 +315,20 @@ class Broadcasts:
             broadcast = await queries.get_broadcast(session, broadcast_id)
             if broadcast is None:
                 return _("There is no broadcast #{id}.", id=broadcast_id)
-            targets = await queries.targets_of(session, broadcast_id)
+            outcomes = await queries.outcomes(session, broadcast_id)
         pending: dict[int, views.Pending] = {}
-        if any(target.state == PENDING for target in targets):
+        if any(outcome.state == PENDING for outcome in outcomes):
+            by_destination = {destination_of(o.target): o.target for o in outcomes}
             for item in await self.outbox.status(reference(broadcast_id)):
-                if item.state != "pending":
-                    continue
-                target = next((t for t in targets if destination_of(t) == item.destination), None)
-                if target is not None and target.id is not None:
+                target = by_destination.get(item.destination)
+                if item.state == "pending" and target is not None and target.id is not None:
                     pending[target.id] = views.Pending(item.attempts, item.last_error)
-        return views.status_message(broadcast, targets, locale, self.bot.clock.now(), pending=pending)
+        return views.status_message(broadcast, outcomes, locale, self.bot.clock.now(), pending=pending)
 
     async def recent(self, locale: str) -> Message:
         async with self.bot.db.session() as session:
             broadcasts = await queries.recent(session)
-            counts = {b.id: Counter(t.state for t in await queries.targets_of(session, b.id))
+            counts = {b.id: Counter(o.state for o in await queries.outcomes(session, b.id))
                       for b in broadcasts if b.id is not None}
         return views.list_message(broadcasts, counts, locale, self.bot.clock.now())
 

@@ -26,7 +26,8 @@ AUDIENCE_HELP = _("who gets it: all (every group channel), group:<g>, network:<n
 def setup(bot: Bot) -> None:
     service = Broadcasts(bot, bot.service(Outbox))
     bot.provide(Broadcasts, service)
-    bot.service(Outbox).register(KIND, service.delivery.deliver, on_failure=service.delivery.on_failure)
+    bot.service(Outbox).register(KIND, service.delivery.deliver, on_failure=service.delivery.on_failure,
+                                 on_done=service.delivery.on_done)
     bot.on_stop(service.delivery.stop)
     bot.scheduler.add(FinishJob(service.delivery), every=timedelta(minutes=1))
     command = bot.commands.command

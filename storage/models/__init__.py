@@ -12,7 +12,7 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
-from storage.models.broadcasts import Broadcast, BroadcastTarget  # noqa: E402
+from storage.models.broadcasts import Broadcast, BroadcastCopy, BroadcastTarget  # noqa: E402
 from storage.models.registry import (  # noqa: E402
     Channel,
     City,
@@ -36,6 +36,6 @@ from storage.models.translation import (  # noqa: E402
     TranslationUsage,
 )
 
-__all__ = ["Broadcast", "BroadcastTarget", "Channel", "City", "DeepLGlossary", "EventClaim", "FlagTranslation",
-           "Group", "GroupCity", "Network", "OutboxItem", "OutboxLane", "Person", "RelayCopy", "RelayMessage",
-           "RoleGrant", "SQLModel", "TranslationCacheEntry", "TranslationUsage"]
+__all__ = ["Broadcast", "BroadcastCopy", "BroadcastTarget", "Channel", "City", "DeepLGlossary", "EventClaim",
+           "FlagTranslation", "Group", "GroupCity", "Network", "OutboxItem", "OutboxLane", "Person", "RelayCopy",
+           "RelayMessage", "RoleGrant", "SQLModel", "TranslationCacheEntry", "TranslationUsage"]

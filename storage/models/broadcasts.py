@@ -5,15 +5,17 @@
   once every destination has an outcome; `discarded` and `cancelled` stop it.
 - `BroadcastTarget`: one destination fixed when the preview was made — a channel, a coordinator
   by direct message (a listed city with no channel), or a city that cannot be reached at all —
-  with its outcome and the ids of the messages that carry it (for edits), kept after the
-  outbox forgets its finished deliveries.
+  with its outcome.
+- `BroadcastCopy`: each posted part of a destination's copy (a long text takes several), written
+  with the outbox item's end as each part is accepted: edits find the copies here after the outbox
+  forgets its finished deliveries, and the `final` part is what makes a destination delivered.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Index, Text, UniqueConstraint
+from sqlalchemy import Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -76,10 +78,26 @@ class BroadcastTarget(SQLModel, table=True):
     """The destination's language when the preview was made (delivery reads the current one)."""
     city_id: int | None = Field(default=None, foreign_key="city.id")
     state: str = Field(default=PENDING, max_length=16)
+    """`pending` until it has an outcome; `delivered` is written when the broadcast finishes (until
+    then a destination is delivered when its final part is in `broadcast_copy`)."""
     reason: str | None = Field(default=None, max_length=500)
     """Why it failed, was skipped or cannot be delivered; for a delivered copy, why its last edit failed."""
-    message_ids: list[str] = Field(default_factory=list, sa_type=JSON)
-    """The posted parts, in order (a long text takes several)."""
-    version: int = 0
-    """The broadcast's version the posted copy shows."""
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class BroadcastCopy(SQLModel, table=True):
+    """One posted part of a destination's copy."""
+
+    __tablename__ = "broadcast_copy"
+    __table_args__ = (UniqueConstraint("target_id", "part"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    broadcast_id: int = Field(foreign_key="broadcast.id", index=True)
+    target_id: int = Field(foreign_key="broadcast_target.id")
+    part: int = 0
+    message_id: str = Field(max_length=64)
+    version: int = 1
+    """The broadcast's version this part shows."""
+    final: bool = False
+    """The last part of the first post: with it the destination has the broadcast."""
+    created_at: datetime = Field(sa_type=UTCDateTime)

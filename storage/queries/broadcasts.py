@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col
 from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Broadcast, BroadcastTarget, OutboxItem, OutboxLane
+from storage.models import Broadcast, BroadcastCopy, BroadcastTarget, OutboxItem, OutboxLane
 from storage.models.broadcasts import (
     CANCELLED,
     CONFIRMED,
@@ -36,12 +38,17 @@ def _columns(model: Any) -> Any:
     return model.__table__.c
 
 
+def _is_postgres(session: AsyncSession) -> bool:
+    return session.bind is not None and session.bind.dialect.name == "postgresql"
+
+
 async def _rows(session: AsyncSession, statement: Any) -> Any:
     """Run a core SELECT of columns (SQLModel's `exec` only types its own `select`)."""
     return await session.exec(statement)
 
 
 BROADCAST = _columns(Broadcast)
+COPY = _columns(BroadcastCopy)
 TARGET = _columns(BroadcastTarget)
 ITEM = _columns(OutboxItem)
 LANE = _columns(OutboxLane)
@@ -105,6 +112,7 @@ async def cancel(session: AsyncSession, broadcast_id: int, *, person_id: int, no
         .returning(BROADCAST.id))
     if result.first() is None:
         return None
+    await mark_delivered(session, broadcast_id, now)
     targets = await session.exec(
         update(BroadcastTarget).where(TARGET.broadcast_id == broadcast_id, TARGET.state == PENDING)
         .values(state=TARGET_CANCELLED, finished_at=now).returning(TARGET.id))
@@ -126,19 +134,70 @@ async def recent(session: AsyncSession, limit: int = 10) -> list[Broadcast]:
     return list(result)
 
 
-# ---- destinations ---------------------------------------------------------------------------------
+# ---- destinations and their copies -------------------------------------------------------------------
 
 
-async def record_parts(session: AsyncSession, target_id: int, message_ids: Sequence[str], *,
-                       version: int | None = None) -> None:
-    values: dict[str, Any] = {"message_ids": list(message_ids)}
-    if version is not None:
-        values["version"] = version
-    await session.exec(update(BroadcastTarget).where(TARGET.id == target_id).values(**values))
+@dataclass(frozen=True)
+class Outcome:
+    """A destination as the sender is told about it: its state (`delivered` as soon as its final
+    part is recorded), the ids of its posted parts in order, and the oldest version among them."""
+
+    target: BroadcastTarget
+    state: str
+    parts: list[str]
+    version: int
+    copies: list[BroadcastCopy]
 
 
-async def set_version(session: AsyncSession, target_id: int, version: int, *, reason: str | None = None) -> None:
-    await session.exec(update(BroadcastTarget).where(TARGET.id == target_id).values(version=version, reason=reason))
+def _awaiting_final() -> Any:
+    """A pending destination whose final part is not recorded."""
+    final = select(COPY.id).where(COPY.target_id == TARGET.id, COPY.final.is_(True)).exists()
+    return and_(TARGET.state == PENDING, ~final)
+
+
+async def outcomes(session: AsyncSession, broadcast_id: int) -> list[Outcome]:
+    targets = await targets_of(session, broadcast_id)
+    result = await session.exec(select_model(BroadcastCopy).where(BroadcastCopy.broadcast_id == broadcast_id)
+                                .order_by(col(BroadcastCopy.target_id), col(BroadcastCopy.part)))
+    copies: dict[int, list[BroadcastCopy]] = {}
+    for copy in result:
+        copies.setdefault(copy.target_id, []).append(copy)
+    found = []
+    for target in targets:
+        mine = copies.get(target.id or 0, [])
+        state = target.state
+        if any(copy.final for copy in mine) and state in (PENDING, TARGET_CANCELLED):
+            state = DELIVERED
+        found.append(Outcome(target, state, [copy.message_id for copy in mine],
+                             min((copy.version for copy in mine), default=0), mine))
+    return found
+
+
+async def copies_of(session: AsyncSession, target_id: int) -> list[BroadcastCopy]:
+    result = await session.exec(select_model(BroadcastCopy).where(BroadcastCopy.target_id == target_id)
+                                .order_by(col(BroadcastCopy.part)))
+    return list(result)
+
+
+def copy_row(target: BroadcastTarget, part: int, message_id: str, version: int, *, final: bool,
+             now: datetime) -> dict[str, Any]:
+    return {"broadcast_id": target.broadcast_id, "target_id": target.id, "part": part, "message_id": message_id,
+            "version": version, "final": final, "created_at": now}
+
+
+async def add_copies(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        statement = (pg_insert(BroadcastCopy) if _is_postgres(session) else sqlite_insert(BroadcastCopy))
+        await session.exec(statement.on_conflict_do_nothing(index_elements=["target_id", "part"]),
+                           params=list(rows))
+
+
+async def set_copy_version(session: AsyncSession, copy_id: int, version: int) -> None:
+    await session.exec(update(BroadcastCopy).where(COPY.id == copy_id).values(version=version))
+
+
+async def delete_copy(session: AsyncSession, copy_id: int) -> None:
+    await session.exec(delete(BroadcastCopy).where(COPY.id == copy_id))
 
 
 async def set_reason(session: AsyncSession, target_id: int, reason: str | None) -> None:
@@ -147,41 +206,46 @@ async def set_reason(session: AsyncSession, target_id: int, reason: str | None) 
 
 
 async def settle_target(session: AsyncSession, target_id: int, state: str, *, now: datetime,
-                        reason: str | None = None, message_ids: Sequence[str] | None = None,
-                        version: int | None = None) -> bool:
-    """Give a pending destination its outcome (with the ids of what was posted). False when it had
-    one already: a destination is settled once, whoever tries."""
-    # A copy that went out while the broadcast was being cancelled was delivered all the same.
-    from_states = (PENDING, TARGET_CANCELLED) if state == DELIVERED else (PENDING,)
-    values: dict[str, Any] = {"state": state, "reason": reason[:500] if reason else None, "finished_at": now}
-    if message_ids is not None:
-        values["message_ids"] = list(message_ids)
-    if version is not None:
-        values["version"] = version
+                        reason: str | None = None) -> bool:
+    """Give a pending destination its outcome (failed, skipped). False when it had one already: a
+    destination is settled once, whoever tries."""
     settled = await session.exec(
-        update(BroadcastTarget).where(TARGET.id == target_id, TARGET.state.in_(from_states))
-        .values(**values).returning(TARGET.id))
+        update(BroadcastTarget).where(TARGET.id == target_id, TARGET.state == PENDING)
+        .values(state=state, reason=reason[:500] if reason else None, finished_at=now).returning(TARGET.id))
     return settled.first() is not None
 
 
 async def has_pending(session: AsyncSession, broadcast_id: int) -> bool:
-    result = await _rows(session, select(TARGET.id).where(TARGET.broadcast_id == broadcast_id,
-                                                          TARGET.state == PENDING).limit(1))
+    """Whether some destination still has no outcome."""
+    result = await _rows(session, select(TARGET.id).where(TARGET.broadcast_id == broadcast_id, _awaiting_final())
+                         .limit(1))
     return result.first() is not None
 
 
 async def done_but_unfinished(session: AsyncSession, limit: int = 20) -> list[int]:
     """Confirmed broadcasts that have no destination left pending: they owe their sender the report."""
-    pending = select(TARGET.id).where(TARGET.broadcast_id == BROADCAST.id, TARGET.state == PENDING).exists()
+    pending = select(TARGET.id).where(TARGET.broadcast_id == BROADCAST.id, _awaiting_final()).exists()
     result = await _rows(session, select(BROADCAST.id).where(BROADCAST.state == CONFIRMED, ~pending)
                          .order_by(BROADCAST.id).limit(limit))
     return [row[0] for row in result]
 
 
 async def finish(session: AsyncSession, broadcast_id: int, now: datetime) -> bool:
+    """confirmed → finished, once; the destinations whose final part is recorded become delivered
+    (a copy that went out while the broadcast was being cancelled was delivered all the same)."""
     result = await session.exec(update(Broadcast).where(BROADCAST.id == broadcast_id, BROADCAST.state == CONFIRMED)
                                 .values(state=FINISHED, finished_at=now).returning(BROADCAST.id))
-    return result.first() is not None
+    if result.first() is None:
+        return False
+    await mark_delivered(session, broadcast_id, now)
+    return True
+
+
+async def mark_delivered(session: AsyncSession, broadcast_id: int, now: datetime) -> None:
+    final = select(COPY.id).where(COPY.target_id == TARGET.id, COPY.final.is_(True)).exists()
+    await session.exec(update(BroadcastTarget).where(
+        TARGET.broadcast_id == broadcast_id, TARGET.state.in_((PENDING, TARGET_CANCELLED)), final)
+        .values(state=DELIVERED, finished_at=now))
 
 
 # ---- the failure report ------------------------------------------------------------------------------

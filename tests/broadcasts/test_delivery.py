@@ -10,6 +10,7 @@ from bot.broadcasts.service import Broadcasts
 from bot.outbound import DeliveryError
 from bot.relay.outbox import Outbox
 from bot.relay.safety import ZWJ
+from storage.queries import broadcasts as queries
 from tests.broadcasts.conftest import broadcast_posts, dms, stored
 from tests.fakes.fake_deepl import FakeDeepL
 from tests.relay.conftest import RelayHarness, start_harness
@@ -88,8 +89,11 @@ async def test_a_long_text_is_split_to_the_platforms_limit_and_resumes_where_it_
     assert len(lyon) == 3 and all(call.message and len(call.message.text) <= 4000 for call in lyon)
     assert "".join(call.message.text for call in lyon if call.message) == text.strip()
     assert len(broadcast_posts(bc_lite, "erlangen")) == 3
-    _broadcasts, targets, _items = await stored(bc_lite)
-    assert {t.label: len(t.message_ids) for t in targets} == {"#lyon": 3, "#erlangen": 3}
+    async with bc_lite.bot.db.session() as session:
+        outcomes = await queries.outcomes(session, 1)
+    assert {o.target.label: (o.state, len(o.parts)) for o in outcomes} == {"#lyon": ("delivered", 3),
+                                                                           "#erlangen": ("delivered", 3)}
+    assert [call.message_id for call in lyon] == next(o.parts for o in outcomes if o.target.label == "#lyon")
 
 
 async def test_mentions_in_a_broadcast_ping_nobody(bc_lite: RelayHarness) -> None:

@@ -31,31 +31,45 @@ async def make_broadcast(db: Database, targets: int) -> tuple[int, list[int]]:
     return broadcast_id, ids
 
 
-async def test_two_processes_settle_each_destination_once_and_finish_the_broadcast_once(database_url: str) -> None:
+async def test_two_processes_record_each_outcome_once_and_finish_the_broadcast_once(database_url: str) -> None:
     one, two = Database(database_url), Database(database_url)
     try:
         broadcast_id, ids = await make_broadcast(one, 40)
+        async with one.session() as session:
+            targets = {t.id: t for t in await queries.targets_of(session, broadcast_id)}
 
-        async def settle(db: Database, target_id: int) -> bool:
+        async def deliver(db: Database, target_id: int) -> None:
             async with db.session() as session:
-                return await queries.settle_target(session, target_id, "delivered", now=START, message_ids=["m"])
+                await queries.add_copies(session, [queries.copy_row(targets[target_id], 0, f"m{target_id}", 1,
+                                                                    final=True, now=START)])
 
-        # Every destination settled by both processes at once: each is settled exactly once.
-        results = await asyncio.gather(*(settle(db, target_id) for target_id in ids for db in (one, two)))
-        assert results.count(True) == 40
+        async def fail(db: Database, target_id: int) -> bool:
+            async with db.session() as session:
+                return await queries.settle_target(session, target_id, "failed", now=START, reason="gone")
+
+        # Both processes record the same outcomes at the same moment: each is recorded once.
+        delivered, failed = ids[:30], ids[30:]
+        results = await asyncio.gather(*(deliver(db, t) for t in delivered for db in (one, two)),
+                                       *(fail(db, t) for t in failed for db in (one, two)))
+        assert results[len(delivered) * 2:].count(True) == len(failed)
         async with one.session() as session:
             assert not await queries.has_pending(session, broadcast_id)
             assert await queries.done_but_unfinished(session) == [broadcast_id]
+            outcomes = await queries.outcomes(session, broadcast_id)
+        assert sorted(o.state for o in outcomes) == ["delivered"] * 30 + ["failed"] * 10
+        assert all(len(o.parts) == 1 for o in outcomes if o.state == "delivered")
 
         async def finish(db: Database) -> bool:
             async with db.session() as session:
                 return await queries.finish(session, broadcast_id, START)
 
-        # Both processes see it done and try to finish it: one does (and would send the report).
+        # Both see it done and try to finish it: one does (and sends the report).
         assert sorted(await asyncio.gather(finish(one), finish(two), finish(one), finish(two))) == [
             False, False, False, True]
         async with two.session() as session:
             assert await queries.done_but_unfinished(session) == []
+            states = sorted(t.state for t in await queries.targets_of(session, broadcast_id))
+        assert states == ["delivered"] * 30 + ["failed"] * 10
     finally:
         await one.dispose()
         await two.dispose()
@@ -66,16 +80,17 @@ async def test_confirm_and_cancel_take_effect_once(database_url: str) -> None:
     try:
         broadcast_id, ids = await make_broadcast(db, 3)
         async with db.session() as session:
+            targets = {t.id: t for t in await queries.targets_of(session, broadcast_id)}
             assert not await queries.confirm(session, broadcast_id, person_id=1, now=START, send_at=START)
-            await queries.settle_target(session, ids[0], "delivered", now=START)
+            await queries.add_copies(session, [queries.copy_row(targets[ids[0]], 0, "m1", 1, final=True, now=START)])
             assert await queries.cancel(session, broadcast_id, person_id=1, now=START) == 2
             assert await queries.cancel(session, broadcast_id, person_id=1, now=START) is None
             # A copy that went out while it was being cancelled counts as delivered…
-            assert await queries.settle_target(session, ids[1], "delivered", now=START)
+            await queries.add_copies(session, [queries.copy_row(targets[ids[1]], 0, "m2", 1, final=True, now=START)])
             # …but a cancelled destination does not fail, and a cancelled broadcast owes no report.
             assert not await queries.settle_target(session, ids[2], "failed", now=START, reason="x")
             assert await queries.done_but_unfinished(session) == []
-            states = {t.id: t.state for t in await queries.targets_of(session, broadcast_id)}
+            states = {o.target.id: o.state for o in await queries.outcomes(session, broadcast_id)}
         assert states == {ids[0]: "delivered", ids[1]: "delivered", ids[2]: "cancelled"}
     finally:
         await db.dispose()

@@ -1,4 +1,4 @@
-"""broadcasts: broadcasts and their destinations
+"""broadcasts: broadcasts, their destinations and copies
 
 Revision ID: 0007_broadcasts
 Revises: 0003_relay
@@ -61,8 +61,6 @@ def upgrade() -> None:
     sa.Column('city_id', sa.Integer(), nullable=True),
     sa.Column('state', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
-    sa.Column('message_ids', sa.JSON(), nullable=False),
-    sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('finished_at', storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['broadcast_id'], ['broadcast.id'], name=op.f('fk_broadcast_target_broadcast_id_broadcast')),
     sa.ForeignKeyConstraint(['city_id'], ['city.id'], name=op.f('fk_broadcast_target_city_id_city')),
@@ -72,8 +70,29 @@ def upgrade() -> None:
     with op.batch_alter_table('broadcast_target', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_broadcast_target_broadcast_id'), ['broadcast_id'], unique=False)
 
+    op.create_table('broadcast_copy',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('broadcast_id', sa.Integer(), nullable=False),
+    sa.Column('target_id', sa.Integer(), nullable=False),
+    sa.Column('part', sa.Integer(), nullable=False),
+    sa.Column('message_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('final', sa.Boolean(), nullable=False),
+    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['broadcast_id'], ['broadcast.id'], name=op.f('fk_broadcast_copy_broadcast_id_broadcast')),
+    sa.ForeignKeyConstraint(['target_id'], ['broadcast_target.id'], name=op.f('fk_broadcast_copy_target_id_broadcast_target')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_broadcast_copy')),
+    sa.UniqueConstraint('target_id', 'part', name=op.f('uq_broadcast_copy_target_id_part'))
+    )
+    with op.batch_alter_table('broadcast_copy', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_broadcast_copy_broadcast_id'), ['broadcast_id'], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table('broadcast_copy', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_broadcast_copy_broadcast_id'))
+
+    op.drop_table('broadcast_copy')
     with op.batch_alter_table('broadcast_target', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_broadcast_target_broadcast_id'))
 
