@@ -17,14 +17,16 @@ each in a process of its own (so they do not share the bot's CPU), each channel 
 
 The floor: per channel, what an ideal client would need — its posts 1 s apart, each injected
 429 costing a round trip plus its Retry-After — and the slowest channel's time is the floor.
-Completion: from the first Confirm until the sender has every report (the bot knows it is done).
+Completion: from the first Confirm until the platform accepted the last channel's post (every
+channel has it); the sender's report, which follows, is timed too.
 
 Until the Slack and Discord adapters land on main (branches `slack`, `discord`) the bot speaks
 to the fakes through two small loopback adapters here (plain HTTP: Slack `chat.postMessage`,
 Discord `POST /channels/{id}/messages`); then this script should use the real adapters.
 
 Exits 1 when completion exceeds 1.2× the floor, a channel did not get each broadcast exactly
-once, or the bot's status does not show every destination delivered.
+once, the bot's status does not show every destination delivered, or a language was translated
+more than once per broadcast.
 """
 
 from __future__ import annotations
@@ -401,10 +403,10 @@ async def run(args: argparse.Namespace) -> int:
         for process in processes:
             process.join(10)
 
-    elapsed = finished - started
+    reported = finished - started
     floor = max(ideal_time(*key.split("/"), args.broadcasts, seed=args.seed, share=args.share_429,
                            latency=args.latency, retry_after=1.0) for key in stats["posted"])
-    last_post = max((times[-1] for times in stats["accepted"].values()), default=started) - started
+    elapsed = max((times[-1] for times in stats["accepted"].values()), default=started) - started
     ratio = elapsed / floor
     per_channel = Counter(len(posts) for posts in stats["posted"].values())
     duplicates = {key for key, posts in stats["posted"].items() if len(set(posts)) != len(posts)}
@@ -414,8 +416,8 @@ async def run(args: argparse.Namespace) -> int:
     print(f"broadcast: {args.broadcasts} × to=all → {args.channels} channels ({half} Slack, {args.channels - half} "
           f"Discord), 1 post/s per channel, {args.share_429:.0%} of posts answered 429 (Retry-After 1 s), "
           f"{args.latency * 1000:.0f} ms per platform call")
-    print(f"  completion {elapsed:.2f} s (last post accepted at {last_post:.2f} s); rate-limit floor {floor:.2f} s "
-          f"→ ratio {ratio:.2f} (bound 1.20)")
+    print(f"  completion (last channel's post accepted) {elapsed:.2f} s; rate-limit floor {floor:.2f} s "
+          f"→ ratio {ratio:.2f} (bound 1.20); the sender's report came {reported - elapsed:.2f} s later")
     print(f"  platform calls: {stats['attempts']} post attempts, {stats['injected']} injected 429s, "
           f"{stats['paced']} 429s for posting faster than 1/s")
     print(f"  posts per channel: {dict(sorted(per_channel.items()))}; duplicates: {len(duplicates)}; "

@@ -184,7 +184,7 @@ class Broadcasts:
                                       not_before=send_at if broadcast.scheduled else None)
                           for target in targets if target.state == PENDING]
             if deliveries:
-                batch = await self.outbox.enqueue(session, deliveries)
+                [batch] = await self.outbox.enqueue_many(session, [deliveries], ids=False)
         if batch is not None:
             if not broadcast.scheduled:
                 # Translations started with the preview; any that failed start again now.
@@ -289,10 +289,10 @@ class Broadcasts:
                 # destination's lane behind its post, so it applies whenever the copy exists.
                 editable = [o.target for o in outcomes if o.state in (DELIVERED, PENDING) and o.target.kind != NOWHERE]
                 if editable:
-                    batch = await self.outbox.enqueue(session, [
+                    [batch] = await self.outbox.enqueue_many(session, [[
                         NewDelivery(KIND, destination_of(t), {"op": "edit", "broadcast": broadcast_id,
                                                               "target": t.id}, reference=reference(broadcast_id))
-                        for t in editable])
+                        for t in editable]], ids=False)
         self.delivery.forget(broadcast_id)  # committed: lanes read the new text from now on
         if broadcast.state == DRAFT:
             preview = Preview(broadcast, targets, Audience(broadcast.audience, []), zone)
