@@ -599,6 +599,8 @@ class Outbox:
             if not self._wanted:
                 return 0
         async with self._start_lock:
+            if self._stopping:
+                return 0
             if only is not None:
                 # Lanes wanted by every dispatch that came while the previous claim ran: one claim.
                 fresh = []
@@ -629,6 +631,9 @@ class Outbox:
                 return firsts
 
             firsts = await self.writer.write(claim)
+            if self._stopping:  # stopped meanwhile: give the lanes back rather than start on them
+                await self.writer.write(partial(queries.release_all, owner=self.owner, lanes=list(firsts)))
+                return 0
             for lane_id, first in firsts.items():
                 key = self._keys[lane_id]
                 lane = _Lane(lane_id, key, destination_of(key), now + self.lease, in_doubt=lane_id in taken_over)
