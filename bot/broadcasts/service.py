@@ -27,7 +27,6 @@ destinations not reached yet simply get the new text. `cancel` stops what has no
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
@@ -61,12 +60,12 @@ if TYPE_CHECKING:
     from bot.context import Interaction
     from bot.core import Bot
 
-log = logging.getLogger(__name__)
-
 PREVIEW_LIFETIME = timedelta(hours=1)
 MAX_TEXT = 12_000
 """Characters of one broadcast (each platform's copy is split into as many posts as it needs)."""
 CONFIRM, DISCARD = "broadcast.confirm", "broadcast.discard"
+
+
 class InputError(Exception):
     """A broadcast that cannot be prepared: which field is wrong and why (nothing was stored)."""
 
@@ -331,6 +330,7 @@ class Broadcasts:
             counts = {b.id: Counter(o.state for o in await queries.outcomes(session, b.id))
                       for b in broadcasts if b.id is not None}
         return views.list_message(broadcasts, counts, locale, self.bot.clock.now())
+
 
 def _label(bot: Bot, channel: Channel) -> str:
     from bot.core import channel_label
