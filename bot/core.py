@@ -62,6 +62,9 @@ EXTENSIONS: tuple[str, ...] = (
     "bot.jobs.digest",
     "bot.handlers.practice",
     "bot.home",
+    "bot.handlers.broadcast",
+    "bot.handlers.match",
+    "bot.handlers.report",
 )
 
 

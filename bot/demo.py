@@ -116,6 +116,8 @@ def demo_summary() -> list[str]:
     for slug, (_name, _kind, _topic, channels, _cities) in GROUPS.items():
         listed = ", ".join(f"#{channel} ({language})" for channel, language in channels.items())
         lines.append(f"  {slug}: {listed}")
+    lines.append("Cities' own channels (reminders and network broadcasts land here):")
+    lines.append("  " + ", ".join(f"#{channel} ({city})" for city, channel in CITY_CHANNELS.items()))
     return lines
 
 

@@ -97,8 +97,10 @@ RULES: dict[tuple[str, str | None], Access] = {
     ("broadcast", "status"): Access.ICC_TEAM,
     ("broadcast", "cancel"): Access.ICC_TEAM,
     ("broadcast", "edit"): Access.ICC_TEAM,
+    ("broadcast", "list"): Access.ICC_TEAM,
     ("match", None): Access.ANYONE,
     ("usage", None): Access.ICC_TEAM,
+    ("report", "failures"): Access.ICC_TEAM,
 }
 
 

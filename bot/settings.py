@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     bot_name: str = "ICC bot"
     icc_timezone: str = "Europe/Paris"
     """The ICC team's time zone: weekly digest, campaign announcements, a deadline's passing."""
+    broadcast_name: str = "ICC team"
+    """The name broadcasts are posted under (Slack `chat:write.customize`, Discord webhooks)."""
+    broadcast_avatar_url: str | None = None
 
     @field_validator("database_url")
     @classmethod

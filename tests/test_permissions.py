@@ -65,8 +65,10 @@ EXPECTED: dict[tuple[str, str | None], set[str]] = {
     ("broadcast", "status"): ICC,
     ("broadcast", "cancel"): ICC,
     ("broadcast", "edit"): ICC,
+    ("broadcast", "list"): ICC,
     ("match", None): EVERYONE,
     ("usage", None): ICC,
+    ("report", "failures"): ICC,
 }
 
 

@@ -11,6 +11,7 @@ from bot.core import Bot, channel_label
 from bot.i18n import Message, _, _n, join_lines
 from bot.languages import language_name
 from bot.lookups import city_named, language_code, network_named
+from bot.profiles import ProfileRequest, city_profiles
 from storage.models import Channel, City, Person
 from storage.queries import registry
 
@@ -74,6 +75,7 @@ async def show(ctx: CommandContext) -> None:
     ]
     if city.note:
         lines.append(_("Note: {note}", note=city.note))
+    lines += await city_profiles(ctx.bot).lines(ProfileRequest(ctx.bot, city, ctx.locale, ctx))
     await ctx.reply(join_lines(lines))
 
 

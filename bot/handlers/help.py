@@ -20,6 +20,18 @@ AREA_SUMMARIES: dict[str, Message] = {
     "broadcast": _("announcements to the whole network"),
     "match": _("cities that share your topics"),
     "usage": _("translation usage"),
+    "report": _("deliveries that failed, for the ICC team"),
+}
+
+# What the usage lines cannot say, shown under them by `/icc help <area>`.
+AREA_NOTES: dict[str, Message] = {
+    "broadcast": _("`to=` says who gets it (`all` when left out): `all` every channel linked to a group; "
+                   "`group:<g>` that group's channels; `network:<n>` the own channels of that network's cities "
+                   "(group channels are shared with other networks, so they are left out); "
+                   "`lang:<code>` every linked channel in that language; `cities:<a>,<b>` those cities' own "
+                   "channels, or their coordinators by direct message when a city has none. `at=` is in your time "
+                   "zone (else your city's, else Europe/Paris). You see a preview first and confirm it. A text that "
+                   "starts with `status`, `cancel`, `edit` or `list` is sent with `/icc broadcast send <text>`."),
 }
 
 
@@ -54,4 +66,6 @@ async def show_help(ctx: CommandContext) -> None:
     area_lines: list[Message | str] = []
     for spec in specs:
         area_lines.append(_("`{usage}`: {summary}", usage=spec.usage, summary=spec.summary))
+    if area in AREA_NOTES:
+        area_lines.append(AREA_NOTES[area])
     await ctx.reply(join_lines(area_lines))

@@ -41,7 +41,7 @@ import os
 import random
 import socket
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
@@ -66,6 +66,7 @@ T = TypeVar("T")
 Destination = ChannelRef | PersonRef
 DeliveryHandler = Callable[["Delivery"], Awaitable[None]]
 FailureHandler = Callable[[AsyncSession, "Delivery", str], Awaitable[Sequence["NewDelivery"]]]
+DoneHandler = Callable[["Delivery"], Coroutine[Any, Any, None]]
 BulkWrite = Callable[[AsyncSession, list[Any]], Awaitable[Sequence[Any]]]
 
 NOTICE = "notice"
@@ -266,6 +267,7 @@ async def _insert_rows(session: AsyncSession, rows: Sequence[RecordRow]) -> None
 class _Kind:
     handler: DeliveryHandler
     on_failure: FailureHandler | None = None
+    on_done: DoneHandler | None = None
 
 
 class TokenBucket:
@@ -462,13 +464,15 @@ class Outbox:
 
     # ---- the public API ------------------------------------------------------------------------
 
-    def register(self, kind: str, handler: DeliveryHandler, *, on_failure: FailureHandler | None = None) -> None:
+    def register(self, kind: str, handler: DeliveryHandler, *, on_failure: FailureHandler | None = None,
+                 on_done: DoneHandler | None = None) -> None:
         """How items of `kind` are delivered. `on_failure(session, delivery, reason)` runs in the
         transaction that records a permanent failure; the deliveries it returns (reports) are
-        enqueued in it, so they happen exactly once."""
+        enqueued in it, so they happen exactly once. `on_done(delivery)` runs in the background once
+        an item's end is committed (what the handler recorded with it is there to be read)."""
         if kind in self._kinds:
             raise ValueError(f"outbox kind {kind} registered twice")
-        self._kinds[kind] = _Kind(handler, on_failure)
+        self._kinds[kind] = _Kind(handler, on_failure, on_done)
 
     async def enqueue(self, session: AsyncSession, deliveries: Sequence[NewDelivery]) -> Enqueued:
         """Write items in the caller's transaction. Call `dispatch` with the result after the commit."""
@@ -705,6 +709,8 @@ class Outbox:
         following = await self.writer.finish(Finished(delivery.id, lane.id, DONE, delivery.posted),
                                              delivery._take_rows())
         lane.in_flight = False
+        if kind is not None and kind.on_done is not None:
+            self.bot.spawn(kind.on_done(delivery), name=f"outbox-done-{delivery.id}")
         return following if following is not None else _RELEASED
 
     async def _give_up(self, lane: _Lane, delivery: Delivery, reason: str, kind: _Kind | None) -> Any:

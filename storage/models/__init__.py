@@ -12,6 +12,7 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
+from storage.models.broadcasts import Broadcast, BroadcastCopy, BroadcastTarget  # noqa: E402
 from storage.models.deadlines import Deadline, DeadlineCity, Notice, NoticeBatch, Reminder  # noqa: E402
 from storage.models.discord import DiscordThreadPost, DiscordWebhook  # noqa: E402
 from storage.models.practices import Practice, PracticeTopic  # noqa: E402
@@ -59,7 +60,8 @@ def include_object(obj: object, name: str | None, type_: str, reflected: bool, c
     return True
 
 
-__all__ = ["Channel", "City", "Deadline", "DeadlineCity", "DeepLGlossary", "DiscordThreadPost", "DiscordWebhook",
-           "EventClaim", "FlagTranslation", "Group", "GroupCity", "Network", "Notice", "NoticeBatch", "OutboxItem",
-           "OutboxLane", "Person", "Practice", "PracticeTopic", "RelayCopy", "RelayMessage", "Reminder", "RoleGrant",
-           "SQLModel", "TranslationCacheEntry", "TranslationUsage", "include_object"]
+__all__ = ["Broadcast", "BroadcastCopy", "BroadcastTarget", "Channel", "City", "Deadline", "DeadlineCity",
+           "DeepLGlossary", "DiscordThreadPost", "DiscordWebhook", "EventClaim", "FlagTranslation", "Group",
+           "GroupCity", "Network", "Notice", "NoticeBatch", "OutboxItem", "OutboxLane", "Person", "Practice",
+           "PracticeTopic", "RelayCopy", "RelayMessage", "Reminder", "RoleGrant", "SQLModel",
+           "TranslationCacheEntry", "TranslationUsage", "include_object"]
