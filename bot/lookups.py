@@ -38,6 +38,24 @@ async def city_named(session: AsyncSession, name: str) -> City:
     return city
 
 
+async def cities_named(session: AsyncSession, names: list[str]) -> list[City]:
+    """Every city of a list, sorted by name; one unknown name gets suggestions, several are listed."""
+    found: dict[int, City] = {}
+    unknown: list[str] = []
+    for name in names:
+        city = await registry.find_city(session, name)
+        if city is None:
+            unknown.append(name)
+        elif city.id is not None:
+            found[city.id] = city
+    if len(unknown) == 1:
+        await city_named(session, unknown[0])  # raises, with suggestions
+    if unknown:
+        raise UsageError(_("I don't know these cities: {names}. `/icc city list` shows the member cities.",
+                           names=", ".join(f"`{name[:60]}`" for name in unknown[:10])))
+    return sorted(found.values(), key=lambda city: city.name)
+
+
 async def network_named(session: AsyncSession, name: str) -> Network:
     network = await registry.find_network(session, name)
     if network is None:

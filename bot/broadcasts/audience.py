@@ -28,7 +28,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.commands import UsageError
 from bot.i18n import Message, _, _n
 from bot.languages import base_language, parse_language
-from bot.lookups import city_named, group_named, language_code, network_named
+from bot.lookups import cities_named, group_named, language_code, network_named
 from storage.models import Channel, City, Person
 from storage.models.broadcasts import CHANNEL, DM, NOWHERE
 from storage.queries import registry
@@ -163,21 +163,8 @@ async def _listed_cities(session: AsyncSession, text: str, label: LabelFn) -> Au
     if len(names) > MAX_LISTED_CITIES:
         raise UsageError(_("At most {count} cities can be listed; use a network or `all` instead.",
                            count=MAX_LISTED_CITIES))
-    found: dict[int, City] = {}
-    unknown: list[str] = []
-    for name in names:
-        city = await registry.find_city(session, name)
-        if city is None:
-            unknown.append(name)
-        elif city.id is not None:
-            found[city.id] = city
-    if len(unknown) == 1:
-        await city_named(session, unknown[0])  # raises, with suggestions
-    if unknown:
-        raise UsageError(_("I don't know these cities: {names}. `/icc city list` shows the member cities.",
-                           names=", ".join(f"`{name[:60]}`" for name in unknown[:10])))
-    cities = sorted(found.values(), key=lambda city: city.name)
-    channels = await _city_channels(session, list(found))
+    cities = await cities_named(session, names)
+    channels = await _city_channels(session, [city.id for city in cities if city.id is not None])
     destinations = _channels(channels, label)
     with_channel = {channel.city_id for channel in channels}
     for city in cities:

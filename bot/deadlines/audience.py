@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.commands import UsageError
 from bot.i18n import Message, _, _n
-from bot.lookups import city_named, group_named, network_named
+from bot.lookups import cities_named, group_named, network_named
 from storage.models import City
 from storage.queries import registry
 
@@ -59,20 +59,7 @@ async def _listed_cities(session: AsyncSession, text: str) -> Audience:
     if len(names) > MAX_LISTED_CITIES:
         raise UsageError(_("At most {count} cities can be listed; use a network or a group instead.",
                            count=MAX_LISTED_CITIES))
-    found: dict[int, City] = {}
-    unknown: list[str] = []
-    for name in names:
-        city = await registry.find_city(session, name)
-        if city is None:
-            unknown.append(name)
-        elif city.id is not None:
-            found[city.id] = city
-    if len(unknown) == 1:
-        await city_named(session, unknown[0])  # raises, with suggestions
-    if unknown:
-        raise UsageError(_("I don't know these cities: {names}. `/icc city list` shows the member cities.",
-                           names=", ".join(f"`{name[:60]}`" for name in unknown[:10])))
-    cities = sorted(found.values(), key=lambda city: city.name)
+    cities = await cities_named(session, names)
     return Audience("cities:" + ",".join(city.slug for city in cities), cities)
 
 
