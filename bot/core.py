@@ -80,7 +80,6 @@ EXTENSIONS: tuple[str, ...] = (
 
 Receivable = MessagePosted | MessageEdited | MessageDeleted | ReactionAdded
 """What people write in channels: stored before the platform is told it arrived."""
-RECEIVABLE = (MessagePosted, MessageEdited, MessageDeleted, ReactionAdded)
 
 
 class NotStored(Exception):
