@@ -35,9 +35,10 @@ LIMIT = 10_000
 """Events kept at most (a few MB): beyond, an event that cannot be stored is logged as lost."""
 FIRST_PAUSE = timedelta(seconds=1)
 LONGEST_PAUSE = timedelta(minutes=1)
-GIVE_UP = 10
-"""Tries after which an event failing for a reason other than the database is logged and dropped:
-retrying a bug fails the same way, and would hold up every event behind it."""
+GIVE_UP = 3
+"""Tries (a few seconds) after which an event failing for a reason other than the database or the
+network is logged with its traceback and dropped: retrying a bug fails the same way, and would
+hold up every event behind it."""
 
 
 @dataclass(eq=False)

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from bot.events import MessagePosted
 from bot.platforms.pending import PendingEvents
 from tests.database_faults import DatabaseFaults
 from tests.fakes import discord_gateway as gw
@@ -151,3 +152,29 @@ async def test_at_shutdown_a_last_try_is_made_and_what_remains_is_named(
     await pending(network).stop()  # the database is back: the last try stores it
     assert len(pending(network)) == 0
     faults.close()
+
+
+async def test_an_event_failing_for_another_reason_is_retried_briefly_then_logged_as_lost(
+        fake_discord: FakeDiscord, sqlite_demo_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    async def broken(event: MessagePosted) -> None:
+        """An extension with a bug, after the relay's listener."""
+        if event.text == "boom":
+            raise KeyError("a bug")
+
+    harness = await DiscordHarness.start(fake_discord, sqlite_demo_url,
+                                         prepare=lambda bot: bot.on(MessagePosted, broken))
+    try:
+        await harness.say(RUMOURS, "boom")
+        assert len(pending(harness)) == 1
+        for pause in (1, 2):
+            await later(harness, pause)
+        assert len(pending(harness)) == 0
+        [lost] = [r for r in caplog.records if r.levelno == logging.ERROR and r.name == LOG]
+        assert lost.getMessage().endswith("(KeyError: 'a bug'), 3 times: given up, it is lost")
+        assert lost.exc_info is not None  # with the traceback, to fix the bug
+        await harness.say(RUMOURS, "after")
+        await harness.bot.wait_idle()
+        # The relay stored it the first time; its tries again relayed nothing twice.
+        assert [m["content"].split("\n")[0] for m in fake_discord.messages(RUMEURS)] == ["boom", "after"]
+    finally:
+        await harness.stop()
