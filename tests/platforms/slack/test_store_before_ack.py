@@ -51,8 +51,10 @@ async def link_group(bot: Bot, channels: list[tuple[str, str, str]]) -> None:
 
 
 @pytest.fixture
-async def network(sqlite_demo_url: str, fake_slack: FakeSlack, fake_deepl: FakeDeepL) -> AsyncIterator[SlackHarness]:
-    harness = await start_slack_bot(sqlite_demo_url, fake_slack, deepl_auth_key="test-key:fx",
+async def network(demo_database_url: str, fake_slack: FakeSlack, fake_deepl: FakeDeepL
+                  ) -> AsyncIterator[SlackHarness]:
+    """On SQLite and on PostgreSQL: the claim that stops a second relay is the database's."""
+    harness = await start_slack_bot(demo_database_url, fake_slack, deepl_auth_key="test-key:fx",
                                     deepl_server_url=fake_deepl.url)
     await link_group(harness.bot, [(TEAM_A, EN, "en"), (TEAM_B, ES, "es"), (TEAM_B, FR, "fr")])
     fake_slack.add_user(TOM, "tom", display_name="Tom Evans")
@@ -112,14 +114,14 @@ async def test_a_message_the_database_refuses_gets_a_503_and_slacks_retry_is_rel
 
 
 async def test_a_retry_after_a_successful_store_is_not_relayed_twice_even_by_another_process(
-        network: SlackHarness, sqlite_demo_url: str, fake_slack: FakeSlack, fake_deepl: FakeDeepL) -> None:
+        network: SlackHarness, demo_database_url: str, fake_slack: FakeSlack, fake_deepl: FakeDeepL) -> None:
     body = event_callback(message_event(EN, "Stored the first time.", user=TOM), team_id=TEAM_A)
     assert (await network.send(body)).status == 200
     assert copies_everywhere(fake_slack) == {EN: 0, ES: 1, FR: 1}
     assert (await network.send(body, retry_num=1)).status == 200
     # A second instance of the bot on the same database (a restart, a second process) knows
     # nothing of the first delivery in memory: the database's claim on the event stops it.
-    other = await start_slack_bot(sqlite_demo_url, fake_slack, deepl_auth_key="test-key:fx",
+    other = await start_slack_bot(demo_database_url, fake_slack, deepl_auth_key="test-key:fx",
                                   deepl_server_url=fake_deepl.url)
     try:
         assert (await other.send(body, retry_num=2)).status == 200
@@ -127,6 +129,15 @@ async def test_a_retry_after_a_successful_store_is_not_relayed_twice_even_by_ano
         await other.bot.stop()
         await other.bot.db.dispose()
     assert copies_everywhere(fake_slack) == {EN: 0, ES: 1, FR: 1}
+
+
+async def test_a_retry_that_overtakes_the_first_delivery_is_relayed_once(network: SlackHarness) -> None:
+    """Slack retries after 3 s without an answer: the first delivery may still be storing."""
+    body = event_callback(message_event(EN, "Both at once.", user=TOM), team_id=TEAM_A)
+    answers = await asyncio.gather(*(network.send(body, retry_num=retry, settle=False) for retry in (None, 1, 2)))
+    assert [answer.status for answer in answers] == [200, 200, 200]
+    await network.bot.wait_idle()
+    assert copies_everywhere(network.fake) == {EN: 0, ES: 1, FR: 1}
 
 
 async def test_a_thread_reply_and_an_edit_the_database_refuses_are_taken_again(network: SlackHarness) -> None:
