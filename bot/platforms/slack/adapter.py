@@ -1,6 +1,6 @@
 """The Slack adapter: slack-bolt's AsyncApp in Socket Mode or HTTP mode, several workspaces.
 
-Inbound, every listener turns a payload into a core event and hands it to `bot.handle`:
+Inbound, every listener turns a payload into a core event and hands it to the core:
 - events (messages, edits, deletions, reactions) go to `bot.receive` and are awaited, so in both
   modes the acknowledgement leaves only once the core has stored them (`process_before_response`:
   bolt acknowledges after the listener returns). When the core could not store one
