@@ -1,7 +1,11 @@
 """The bot: storage, clock, commands, listeners, scheduler and adapters wired together.
 
-Adapters call `await bot.handle(event)`. For a new message that call returns once the message
-is durably stored, which is when the adapter may acknowledge it. Extensions (the modules in
+Adapters hand what people write in channels (messages, thread replies, edits, deletions,
+reactions) to `await bot.receive(event)`: it returns once the event is durably stored (delivery
+goes on in the background) and raises `NotStored` when it could not be, so the adapter does not
+acknowledge it and the platform delivers it again (or the adapter keeps it and retries).
+Commands, forms and buttons go to `await bot.handle(event)`, which never raises and answers
+failures politely. Extensions (the modules in
 `bot/handlers/` and `bot/jobs/`) each expose `setup(bot)` and register commands, listeners,
 form and button handlers, jobs and services there.
 """
@@ -14,6 +18,8 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import Any, TypeVar
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.clock import Clock
 from bot.commands import CommandRegistry, UsageError
 from bot.context import CommandContext, Interaction
@@ -25,7 +31,11 @@ from bot.events import (
     Event,
     FormResult,
     FormSubmitted,
+    MessageDeleted,
+    MessageEdited,
+    MessagePosted,
     PersonRef,
+    ReactionAdded,
 )
 from bot.i18n import Message, Text, _, render, resolve_locale
 from bot.outbound import Adapter, AdapterSet, Outgoing, Responder
@@ -66,6 +76,37 @@ EXTENSIONS: tuple[str, ...] = (
     "bot.handlers.match",
     "bot.handlers.report",
 )
+
+
+Receivable = MessagePosted | MessageEdited | MessageDeleted | ReactionAdded
+"""What people write in channels: stored before the platform is told it arrived."""
+
+
+class NotStored(Exception):
+    """An incoming event could not be stored: it must not be acknowledged, or it is lost.
+
+    `transient` says whether waiting may help (the database or the network failed) or not (a
+    bug: retrying the same event fails the same way)."""
+
+    def __init__(self, what: str, cause: BaseException) -> None:
+        # The cause's first line only: SQLAlchemy adds the statement and its parameters (people's text).
+        reason = (str(cause).strip().splitlines() or [""])[0][:300]
+        super().__init__(f"{what} was not stored ({type(cause).__name__}{': ' + reason if reason else ''})")
+        self.what = what
+        self.cause = cause
+
+    @property
+    def transient(self) -> bool:
+        return isinstance(self.cause, SQLAlchemyError | OSError | TimeoutError)
+
+
+def describe(event: Receivable) -> str:
+    """`message 1700000000.0001 in slack:T1/C1`, for log lines."""
+    kind = {MessagePosted: "message", MessageEdited: "edit of message", MessageDeleted: "deletion of message",
+            ReactionAdded: "reaction to message"}[type(event)]
+    if isinstance(event, MessagePosted) and event.thread_id:
+        kind = "thread reply"
+    return f"{kind} {event.message_id} in {event.channel}"
 
 
 # Outgoing fields that belong under a split message's last part only.
@@ -188,8 +229,21 @@ class Bot:
 
     # ---- incoming events ---------------------------------------------------------------------------
 
+    async def receive(self, event: Receivable) -> None:
+        """Take in what someone wrote in a channel. Returns once every listener has it — for a
+        message, edit or deletion in a linked channel, once it and its deliveries are committed
+        (the relay posts the copies in the background). Raises `NotStored` when that failed: the
+        adapter then must not acknowledge the event. A repeat of an event stored before returns
+        quietly (the relay claims each event id once)."""
+        for listener in self._listeners.get(type(event), []):
+            try:
+                await listener(event)
+            except Exception as error:
+                raise NotStored(describe(event), error) from error
+
     async def handle(self, event: Event) -> FormResult | None:
-        """The one entry for adapters. Never raises: failures are logged and answered politely."""
+        """The entry for commands, forms and buttons. Never raises: failures are logged and
+        answered politely. (Messages, edits, deletions and reactions go to `receive`.)"""
         try:
             if isinstance(event, CommandInvoked):
                 await self._run_command(event)

@@ -133,8 +133,9 @@ class Responder(Protocol):
 
 
 class Adapter(ABC):
-    """One platform. Turns its payloads into core events (`bot.handle(...)`) and implements
-    the outbound operations below; holds nothing else."""
+    """One platform. Turns its payloads into core events (`bot.receive(...)` for what people write
+    in channels, acknowledged only once it returns; `bot.handle(...)` for commands, forms and
+    buttons) and implements the outbound operations below; holds nothing else."""
 
     platform: str = ""
     max_message_chars: int = 4000

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from bot.clock import parse_duration, parse_instant
+from bot.core import NotStored, Receivable
 from bot.events import (
     Author,
     ButtonPressed,
@@ -233,7 +234,7 @@ class ConsoleAdapter(Adapter):
             return
         message_id = f"m{next(self.state.user_ids)}"
         self.state.add(StoredMessage(message_id, channel.channel, author.display_name, text))
-        await self.bot.handle(MessagePosted(channel, message_id, author, text, event_id=message_id))
+        await self._receive(MessagePosted(channel, message_id, author, text, event_id=message_id))
 
     async def _gesture(self, author: Author, channel: ChannelRef, text: str) -> None:
         assert self.bot is not None
@@ -250,22 +251,32 @@ class ConsoleAdapter(Adapter):
             message_id = f"m{next(self.state.user_ids)}"
             thread = target.thread_id or target.id
             self.state.add(StoredMessage(message_id, channel.channel, author.display_name, body, thread))
-            await self.bot.handle(MessagePosted(channel, message_id, author, body, thread_id=thread,
-                                                event_id=message_id))
+            await self._receive(MessagePosted(channel, message_id, author, body, thread_id=thread,
+                                              event_id=message_id))
         elif verb == "!edit":
             target.text = body
-            await self.bot.handle(MessageEdited(channel, target.id, body, author))
+            await self._receive(MessageEdited(channel, target.id, body, author))
         elif verb == "!delete":
             target.deleted = True
-            await self.bot.handle(MessageDeleted(channel, target.id))
+            await self._receive(MessageDeleted(channel, target.id))
         elif verb == "!translate":
             responder = ConsoleResponder(self, channel, author.person)
             await self.bot.handle(TranslateRequested(channel, target.id, target.text, author, responder))
         elif verb.startswith("+") and len(verb) > 1:
-            await self.bot.handle(ReactionAdded(channel, target.id, author.person, verb[1:]))
+            await self._receive(ReactionAdded(channel, target.id, author.person, verb[1:]))
         else:
             self.emit("[console]", f"unknown gesture {verb}; use !reply, !edit, !delete, !translate, !press "
                       "or +emoji")
+
+    async def _receive(self, event: Receivable) -> None:
+        """Hand a message, edit, deletion or reaction to the core; nobody retries a console line,
+        so a failure to store it is said at once, on one line."""
+        assert self.bot is not None
+        try:
+            await self.bot.receive(event)
+        except NotStored as error:
+            self.emit("[console]", f"error: the {error}; nothing was relayed: type it again once the "
+                      "database is back")
 
     async def _home(self, author: Author) -> None:
         from bot.home import home_page

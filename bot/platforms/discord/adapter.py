@@ -139,6 +139,7 @@ class DiscordAdapter(Adapter):
         self._build_commands(bot)
         await self.tree.set_translator(CatalogTranslator())
         await self.sync_commands()
+        self.inbound.start(bot)  # before the gateway's first event
         if self.connect_gateway:
             await self._connect()
         log.info("discord: logged in as %s (application %s)", self.client.user, self.client.application_id)

@@ -4,6 +4,10 @@ Channels are `ChannelRef("discord", guild_id, channel_id)`; a message in a threa
 the thread's parent channel with `thread_id` = the thread's id (which, for a thread started from
 a message, is that message's id). People are `PersonRef("discord", guild_id, user_id)`, under the
 server where the bot first met them (see `workspace_of`).
+
+The gateway sends each event once and cannot be asked again: messages, edits, deletions and
+reactions go to the core through `PendingEvents`, which keeps those the database refuses in
+memory and stores them once it is back, in order.
 """
 
 from __future__ import annotations
@@ -28,9 +32,11 @@ from bot.events import (
     ReactionAdded,
 )
 from bot.platforms.discord.markup import Mentions, emoji_name, to_neutral
+from bot.platforms.pending import Build, PendingEvents
 from storage.queries import registry
 
 if TYPE_CHECKING:
+    from bot.core import Bot
     from bot.platforms.discord.adapter import DiscordAdapter
 
 log = logging.getLogger(__name__)
@@ -91,6 +97,12 @@ class Inbound:
         """message id → the thread it was written in (so replies and fetches find it)."""
         self._workspaces: BoundedMap[str] = BoundedMap()
         self.order = ChannelOrder()
+        self.pending: PendingEvents | None = None
+        """Events not stored yet (the database refused them), kept until it takes them."""
+
+    def start(self, bot: Bot) -> None:
+        if self.pending is None:
+            self.pending = PendingEvents.attach(bot, PLATFORM)
 
     @property
     def client(self) -> discord.Client:
@@ -227,38 +239,47 @@ class Inbound:
         # Read the message now: discord.py updates this cached object in place if an edit arrives
         # before this task runs, and the edit has its own event.
         text, attachments = self.text_of(message), self.attachments_of(message)
-        async with self.order.hold(message.channel.id):
-            where = await self.place(message.guild.id, message.channel.id)
+        guild_id, channel_id = message.guild.id, message.channel.id
+
+        async def build() -> MessagePosted | None:
+            where = await self.place(guild_id, channel_id)
             if where is None:
-                return
+                return None
             channel, thread_id = where
             if thread_id is not None:
                 self.thread_of_message.remember(message.id, int(thread_id))
-            author = await self.author(message.author, message.guild.id)
-            await self._handle(MessagePosted(
-                channel=channel, message_id=str(message.id), author=author, text=text, thread_id=thread_id,
-                attachments=attachments, event_id=str(message.id), from_bot=self.from_bot(message),
-                sent_at=message.created_at))
+            author = await self.author(message.author, guild_id)
+            return MessagePosted(channel=channel, message_id=str(message.id), author=author, text=text,
+                                 thread_id=thread_id, attachments=attachments, event_id=str(message.id),
+                                 from_bot=self.from_bot(message), sent_at=message.created_at)
+
+        async with self.order.hold(channel_id):
+            await self._submit(f"message {message.id} in {PLATFORM}:{guild_id}/{channel_id}", build)
 
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
         message = payload.message
-        if payload.guild_id is None or message.type not in CONTENT_TYPES:
+        guild_id = payload.guild_id
+        if guild_id is None or message.type not in CONTENT_TYPES:
             return
         # Discord also sends updates when a link preview appears: those are not edits.
-        if message.edited_at is None:
+        edited_at = message.edited_at
+        if edited_at is None:
             return
         if payload.cached_message is not None and payload.cached_message.content == message.content:
             return
         text = self.text_of(message)
-        async with self.order.hold(payload.channel_id):
-            where = await self.place(payload.guild_id, payload.channel_id)
+
+        async def build() -> MessageEdited | None:
+            where = await self.place(guild_id, payload.channel_id)
             if where is None:
-                return
+                return None
             channel, _thread = where
-            author = await self.author(message.author, payload.guild_id)
-            await self._handle(MessageEdited(channel=channel, message_id=str(message.id), text=text, author=author,
-                                             event_id=f"{message.id}@{message.edited_at.isoformat()}",
-                                             from_bot=self.from_bot(message)))
+            author = await self.author(message.author, guild_id)
+            return MessageEdited(channel=channel, message_id=str(message.id), text=text, author=author,
+                                 event_id=f"{message.id}@{edited_at.isoformat()}", from_bot=self.from_bot(message))
+
+        async with self.order.hold(payload.channel_id):
+            await self._submit(f"edit of message {message.id} in {PLATFORM}:{guild_id}/{payload.channel_id}", build)
 
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
         async with self.order.hold(payload.channel_id):
@@ -270,36 +291,44 @@ class Inbound:
                 await self._deleted(payload.guild_id, payload.channel_id, message_id)
 
     async def _deleted(self, guild_id: int | None, channel_id: int, message_id: int) -> None:
-        where = await self.place(guild_id, channel_id)
-        if where is None:
-            return
-        channel, _thread = where
-        await self._handle(MessageDeleted(channel, str(message_id), event_id=f"{message_id}:deleted"))
+        async def build() -> MessageDeleted | None:
+            where = await self.place(guild_id, channel_id)
+            if where is None:
+                return None
+            channel, _thread = where
+            return MessageDeleted(channel, str(message_id), event_id=f"{message_id}:deleted")
+
+        await self._submit(f"deletion of message {message_id} in {PLATFORM}:{guild_id}/{channel_id}", build)
 
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
         me = self.client.user
-        if payload.guild_id is None or (me is not None and payload.user_id == me.id):
+        guild_id = payload.guild_id
+        if guild_id is None or (me is not None and payload.user_id == me.id):
             return
         if payload.member is not None and payload.member.bot:
             return
-        where = await self.place(payload.guild_id, payload.channel_id)
-        if where is None:
-            return
-        channel, thread_id = where
-        if thread_id is not None:
-            self.thread_of_message.remember(payload.message_id, int(thread_id))
         emoji = emoji_name(str(payload.emoji) if payload.emoji.is_unicode_emoji() else "",
                            payload.emoji.name if payload.emoji.is_custom_emoji() else None)
         if not emoji:
             return
-        person = await self.person(payload.user_id, payload.guild_id)
-        await self._handle(ReactionAdded(channel, str(payload.message_id), person, emoji,
-                                         event_id=f"{payload.message_id}:{payload.user_id}:{emoji}"))
+
+        async def build() -> ReactionAdded | None:
+            where = await self.place(guild_id, payload.channel_id)
+            if where is None:
+                return None
+            channel, thread_id = where
+            if thread_id is not None:
+                self.thread_of_message.remember(payload.message_id, int(thread_id))
+            person = await self.person(payload.user_id, guild_id)
+            return ReactionAdded(channel, str(payload.message_id), person, emoji,
+                                 event_id=f"{payload.message_id}:{payload.user_id}:{emoji}")
+
+        await self._submit(f"reaction to message {payload.message_id} in {PLATFORM}:{guild_id}/{payload.channel_id}",
+                           build)
 
     async def on_thread_create(self, thread: discord.Thread) -> None:
         self.learn_thread(thread)
 
-    async def _handle(self, event: Any) -> None:
-        bot = self.adapter.bot
-        if bot is not None:
-            await bot.handle(event)
+    async def _submit(self, what: str, build: Build) -> None:
+        if self.adapter.bot is not None and self.pending is not None:
+            await self.pending.submit(what, build)

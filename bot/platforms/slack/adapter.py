@@ -1,9 +1,12 @@
 """The Slack adapter: slack-bolt's AsyncApp in Socket Mode or HTTP mode, several workspaces.
 
-Inbound, every listener turns a payload into a core event and hands it to `bot.handle`:
-- events (messages, edits, deletions, reactions) are awaited, so in both modes the
-  acknowledgement leaves only once the core has stored what it needs (`process_before_response`);
-  a redelivered `event_id` (Slack retries with `x-slack-retry-num`) is handled once;
+Inbound, every listener turns a payload into a core event and hands it to the core:
+- events (messages, edits, deletions, reactions) go to `bot.receive` and are awaited, so in both
+  modes the acknowledgement leaves only once the core has stored them (`process_before_response`:
+  bolt acknowledges after the listener returns). When the core could not store one
+  (`NotStored`), the listener raises: in HTTP mode Slack gets a 503 and delivers the event again
+  (`x-slack-retry-num`, up to three times); in Socket Mode the envelope is not acknowledged and
+  Slack redelivers it. A redelivered `event_id` already stored is handled once;
 - slash commands, buttons and shortcuts are acknowledged at once and run in the background,
   answering through `response_url`; a command that opens a modal opens it first (a
   `trigger_id` lives 3 seconds) and acknowledges after;
@@ -31,11 +34,13 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.commands import UsageError
+from bot.core import NotStored
 from bot.events import (
     ButtonPressed,
     ChannelRef,
@@ -66,6 +71,8 @@ _ANY = re.compile(".*")
 Ack = Callable[..., Awaitable[Any]]
 ACK_BUDGET = 2.5
 """Seconds we may spend before acknowledging (Slack gives up at 3)."""
+SLACK_RETRIES = 3
+"""Slack delivers an event that was not acknowledged again three times, then drops it."""
 
 # Errors after which retrying the same call cannot succeed.
 PERMANENT_ERRORS = frozenset({
@@ -259,6 +266,7 @@ class SlackAdapter(Adapter):
             request_verification_enabled=self.signing_secret is not None,
             logger=logging.getLogger("bot.platforms.slack.bolt"),
         )
+        app.error(self._on_listener_error)
         on = _listener
         app.event("message")(on(self._on_message))
         app.event("reaction_added")(on(self._on_reaction))
@@ -310,38 +318,69 @@ class SlackAdapter(Adapter):
 
     def _first_delivery(self, body: Mapping[str, Any]) -> bool:
         """False for an event already handled (Slack's retries carry the same `event_id`)."""
+        if self._handled_before(body):
+            return False
+        self._remember(body)
+        return True
+
+    def _handled_before(self, body: Mapping[str, Any]) -> bool:
+        event_id = body.get("event_id")
+        if event_id and event_id in self._seen:
+            log.info("Slack redelivered event %s (retry); already handled", event_id)
+            return True
+        return False
+
+    def _remember(self, body: Mapping[str, Any]) -> None:
+        """Only once handled: an event that was not stored must be taken again when Slack retries it.
+        (A retry that comes while the first delivery is still being stored is stopped by the
+        core's claim on the event id.)"""
         event_id = body.get("event_id")
         if not event_id:
-            return True
-        if event_id in self._seen:
-            log.info("Slack redelivered event %s (retry); already handled", event_id)
-            return False
+            return
         self._seen[event_id] = None
         while len(self._seen) > 20_000:
             self._seen.popitem(last=False)
-        return True
+
+    async def _on_listener_error(self, error: Exception, body: dict[str, Any], request: Any) -> BoltResponse | None:
+        """An event the core could not store: a 503 (HTTP mode), or no acknowledgement (Socket Mode,
+        where bolt acknowledges only a 200), so that Slack delivers it again. Anything else is logged
+        as bolt would, with bolt's 500."""
+        if not isinstance(error, NotStored):
+            log.error("Slack: a listener failed", exc_info=error)
+            return None
+        headers = getattr(request, "headers", None) or {}
+        retry = _header(headers, "x-slack-retry-num") or 0  # bolt copies Socket Mode's retry_attempt here
+        if int(retry) >= SLACK_RETRIES:
+            log.error("Slack: the %s, and this was Slack's last retry (event %s): it is lost",
+                      error, body.get("event_id"), exc_info=None if error.transient else error)
+        else:
+            log.warning("Slack: the %s; not acknowledged, so Slack delivers event %s again", error,
+                        body.get("event_id"), exc_info=None if error.transient else error)
+        return BoltResponse(status=503, body="")
 
     # ---- events ----------------------------------------------------------------------------------
 
     async def _on_message(self, ack: Ack, body: dict[str, Any], context: Any) -> None:
         event = body["event"]
-        if not self._first_delivery(body):
+        if self._handled_before(body):
             return
         core_event = await self.inbound.message(_team(body, context), event, body.get("event_id"))
         if core_event is not None:
             assert self.bot is not None
             async with self._gate:
-                await self.bot.handle(core_event)
+                await self.bot.receive(core_event)  # NotStored → `_on_listener_error`: no ack
+        self._remember(body)
 
     async def _on_reaction(self, ack: Ack, body: dict[str, Any], context: Any) -> None:
         event = body["event"]
-        if not self._first_delivery(body):
+        if self._handled_before(body):
             return
         core_event = self.inbound.reaction(_team(body, context), event, body.get("event_id"))
         if core_event is not None:
             assert self.bot is not None
             async with self._gate:
-                await self.bot.handle(core_event)
+                await self.bot.receive(core_event)
+        self._remember(body)
 
     async def _on_home_opened(self, ack: Ack, body: dict[str, Any], context: Any) -> None:
         event = body["event"]
