@@ -12,7 +12,10 @@ from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 
 from bot.deadlines.render import format_day
+from bot.handlers.help import AREA_SUMMARIES
 from bot.i18n import _, _n, available_locales, join_lines, normalize_language, render, resolve_locale
+from bot.platforms.discord.commands import DESCRIPTION_LIMIT, ROOT_DESCRIPTION, TRANSLATE_MENU
+from tests.harness import ConsoleHarness
 
 ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -214,3 +217,16 @@ def test_normalize_language(code: str, expected: str | None) -> None:
     ("uk", "пʼятниця, 22 січня 2027\u202fр.")])
 def test_dates_read_the_readers_way(locale: str, expected: str) -> None:
     assert format_day(date(2027, 1, 22), locale) == expected
+
+
+async def test_command_descriptions_fit_discord_in_every_language(sqlite_console: ConsoleHarness) -> None:
+    """Discord cuts descriptions at 100 characters: a translation must not lose its end where English fits."""
+    registry = sqlite_console.bot.commands
+    texts = [ROOT_DESCRIPTION, *AREA_SUMMARIES.values()]
+    for area in registry.areas():
+        for spec in registry.in_area(area):
+            texts += [spec.summary, *(param.help for param in spec.params)]
+    too_long = [(locale, render(text, locale)) for text in texts for locale in TRANSLATED
+                if len(render(text, "en")) <= DESCRIPTION_LIMIT < len(" ".join(render(text, locale).split()))]
+    assert too_long == []
+    assert all(len(render(TRANSLATE_MENU, locale)) <= 32 for locale in TRANSLATED)  # a menu name
