@@ -112,7 +112,7 @@ async def test_the_translate_action_answers_in_the_requesters_language(deepl_con
     await deepl_console.say(f"@marie #rumeurs-fr {FRENCH}")
     olena = await deepl_console.say("@olena #rumeurs-fr !translate ^")
     assert olena[0].startswith(f"[#rumeurs-fr → @olena] [UK] {FRENCH}")
-    jonas = await deepl_console.say("@jonas #rumeurs-fr !translate m1")  # German: no catalog, still German
+    jonas = await deepl_console.say("@jonas #rumeurs-fr !translate m1")  # Jonas reads German
     assert jonas[0].startswith(f"[#rumeurs-fr → @jonas] [DE] {FRENCH}")
 
 
