@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import Locale, UnknownLocaleError
 from babel.dates import format_datetime
 
 from bot.commands import UsageError
-from bot.i18n import Message, _
+from bot.deadlines.render import babel_locale
+from bot.i18n import DEFAULT_LOCALE, Message, _
 from storage.models import City, Person
 
 ICC_TIMEZONE = "Europe/Paris"
@@ -84,5 +86,12 @@ def parse_at(text: str, zone: ZoneInfo, now: datetime, locale: str) -> datetime:
 
 
 def format_when(instant: datetime, zone: ZoneInfo, locale: str) -> str:
-    """`Tuesday 12 January 2027, 09:00` in the reader's language, in `zone`."""
-    return format_datetime(instant, "EEEE d MMMM y, HH:mm", tzinfo=zone, locale=locale)
+    """`Tuesday 12 January 2027, 09:00` in the reader's language, in `zone`. The day is written the
+    way the language writes a full date (`Dienstag, 12. Januar 2027`, `martes, 12 de enero de 2027`):
+    one pattern for all would drop German's `12.` and the `de` of Spanish and Portuguese."""
+    try:
+        day = "EEEE d MMMM y" if locale == DEFAULT_LOCALE else \
+            Locale.parse(babel_locale(locale)).date_formats["full"].pattern
+    except (UnknownLocaleError, ValueError):
+        day, locale = "EEEE d MMMM y", DEFAULT_LOCALE
+    return format_datetime(instant, f"{day}, HH:mm", tzinfo=zone, locale=babel_locale(locale))

@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from babel.dates import format_date
+from babel.dates import format_skeleton
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.deadlines.audience import audience_label
@@ -74,7 +74,8 @@ async def load_status(session: AsyncSession, deadline: Deadline) -> list[CitySta
 
 
 def short_day(instant: datetime, locale: str) -> str:
-    return format_date(instant.date(), format="d MMM", locale=babel_locale(locale))
+    # A skeleton, not a pattern: each language orders and punctuates it (`16 Jan`, `16. Jan.`, `16 de jan.`).
+    return format_skeleton("MMMd", instant.date(), locale=babel_locale(locale))
 
 
 def status_message(deadline: Deadline, statuses: list[CityStatus], locale: str) -> Message:

@@ -48,9 +48,10 @@ async def show_help(ctx: CommandContext) -> None:
     if not area:
         lines: list[Message | str] = [_("I link the network's channels across languages and platforms. "
                                         "Commands, by area:")]
+        # Not nested in the call below: Babel's extractor misses a `_()` inside another's arguments.
+        other = _("more commands")
         for name in commands.areas():
-            lines.append(_("• `/icc {area}`: {summary}", area=name,
-                           summary=AREA_SUMMARIES.get(name, _("more commands"))))
+            lines.append(_("• `/icc {area}`: {summary}", area=name, summary=AREA_SUMMARIES.get(name, other)))
         lines.append(_("Type `/icc help <area>` for the details of an area."))
         await ctx.reply(join_lines(lines))
         return

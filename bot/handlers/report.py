@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from babel.dates import format_datetime
+from babel.dates import format_skeleton, format_time
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.commands import Param, UsageError
 from bot.context import CommandContext
 from bot.core import Bot
+from bot.deadlines.render import babel_locale
 from bot.events import ChannelRef
 from bot.i18n import Message, _, _n, join_lines
 from bot.relay.outbox import NOTICE
@@ -54,7 +55,10 @@ async def failures(ctx: CommandContext) -> None:
 
 
 async def failure_line(ctx: CommandContext, session: AsyncSession, failure: FailedDelivery) -> Message:
-    when = format_datetime(failure.last, "d MMM, HH:mm", tzinfo=None, locale=ctx.locale)
+    # A skeleton for the day, so each language orders and punctuates it (`22 Jan`, `22. Jan.`).
+    locale = babel_locale(ctx.locale)
+    day = format_skeleton("MMMd", failure.last, locale=locale)
+    when = f"{day}, {format_time(failure.last, 'HH:mm', locale=locale)}"
     return _("• {what} → {destination}: {reason} ({times}, last {when} UTC)", what=await what_failed(session, failure),
              destination=await destination_label(ctx, session, failure), reason=failure.reason or "?",
              times=_n("once", "{count} times", failure.count), when=when)

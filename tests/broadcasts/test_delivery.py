@@ -152,7 +152,7 @@ async def test_dms_follow_an_edit_with_the_corrected_text(bc_lite: RelayHarness)
     first, second = dms(bc_lite, "pablo")
     assert first.message and "Monday" in first.message.text
     assert second.message and "Tuesday" in second.message.text
-    assert second.message.footnote == "Corrected version of an earlier announcement."
+    assert second.message.footnote == "Versión corregida de un anuncio anterior."   # Sabadell speaks Spanish
 
 
 async def test_a_report_left_owed_is_sent_by_the_finish_job(bc: RelayHarness) -> None:

@@ -49,8 +49,13 @@ async def test_each_group_channel_hears_of_the_day_once_in_its_language(sqlite_d
         assert "📅 **Journée internationale de la langue maternelle**: dimanche 21 février 2027" in found["rumeurs-fr"]
         assert "Dans 14 jours, le réseau célèbre ensemble cette journée." in found["rumeurs-fr"]
         assert "**Giornata internazionale della lingua madre**: domenica 21 febbraio 2027" in found["dicerie-it"]
-        assert "In 14 days the network marks this day together." in found["dicerie-it"]   # no DeepL here
+        assert "Tra 14 giorni la rete celebra insieme questa giornata." in found["dicerie-it"]
         assert "**Міжнародний день рідної мови**" in found["chutky-uk"]
+        assert "Через 14 днів мережа разом відзначає цей день." in found["chutky-uk"]
+        assert "Dentro de 14 días la red celebra este día conjuntamente." in found["rumores-es"]
+        assert "In 14 Tagen begeht das Netzwerk diesen Tag gemeinsam." in found["willkommen-de"]
+        assert "Dentro de 14 dias a rede assinala este dia em conjunto." in found["acolhimento-pt"]
+        assert "In 14 days the network marks this day together." in found["rumours-en"]
         assert "https://www.un.org/en/observances/mother-language-day" in found["rumours-en"]
         assert announcements(await h.say("!clock 2027-03-06T12:00Z")) == {}   # never twice
         march = announcements(await h.say("!clock 2027-03-08T00:00Z"))   # 21 March, 14 days ahead

@@ -162,9 +162,9 @@ async def test_listed_cities_get_it_in_their_channel_or_by_dm_and_the_rest_is_na
     entries = await bc_lite.say("@alice !press ^ 1")
     assert [call.channel for call in broadcast_posts(bc_lite)] == ["lyon"]
     [dm] = dms(bc_lite, "pablo")
-    # The bot's own words in Spanish fall back to English (no Spanish catalog); the text is the sender's.
+    # The bot's own words in Spanish (Pablo's language); the text is the sender's.
     assert dm.message is not None
-    assert dm.message.text == "📣 **Announcement from the ICC team**\n\nSurvey reminder"
+    assert dm.message.text == "📣 **Anuncio del equipo ICC**\n\nSurvey reminder"
     report = next(entry for entry in entries if "is done" in entry)
     assert report.startswith(
         "[@alice] Broadcast #1 to the cities Getxo, Lyon, Sabadell is done: 2 delivered, 0 failed.")

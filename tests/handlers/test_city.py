@@ -23,11 +23,13 @@ async def test_list_by_network(console: ConsoleHarness) -> None:
 
 
 async def test_coordinator_sets_own_city_only(console: ConsoleHarness) -> None:
-    assert "Milano updated: timezone" in await console.reply("@marco #x /icc city set timezone=Europe/Rome")
+    # Marco coordinates Milano: the bot answers him in Italian.
+    assert "Milano aggiornata: timezone." in await console.reply("@marco #x /icc city set timezone=Europe/Rome")
     refused = await console.reply("@marco #x /icc city set city=Lyon timezone=Europe/Paris")
-    assert "Solo" in refused or "Only a coordinator of that city" in refused
-    assert "not a time zone" in await console.reply("@marco #x /icc city set timezone=Mars/Olympus")
-    assert "Say what to change" in await console.reply("@marco #x /icc city set")
+    assert "Solo un coordinatore di quella città o il team ICC può farlo." in refused
+    assert "`Mars/Olympus` non è un fuso orario." in await console.reply(
+        "@marco #x /icc city set timezone=Mars/Olympus")
+    assert "Indichi cosa cambiare" in await console.reply("@marco #x /icc city set")
     assert "Register your city first" in await console.reply("@alice #x /icc city set timezone=Europe/Paris")
     assert "Lyon updated" in await console.reply("@alice #x /icc city set city=Lyon reminders=dm")
     assert "by direct message" in await console.reply("@alice #x /icc city show lyon")

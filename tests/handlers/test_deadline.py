@@ -26,8 +26,8 @@ async def test_the_icc_team_chases_a_network_until_cities_answer(console: Consol
     assert len(lyon) == 1 and len(erlangen) == 1
     assert "**Annual survey 2027**" in lyon[0] and "vendredi 29 janvier 2027" in lyon[0]      # French catalog
     assert "Rappel" in lyon[0] and "[1: Fait]" in lyon[0]
-    assert "is due in 14 days, on Friday, 29 January 2027" in erlangen[0]   # German: no DeepL here, English
-    assert "[1: Done] [2: Snooze 1 day] [3: Snooze 3 days] [4: Snooze 1 week]" in erlangen[0]
+    assert "ist in 14 Tagen fällig, am Freitag, 29. Januar 2027" in erlangen[0]   # German catalog
+    assert "[1: Erledigt] [2: 1 Tag zurückstellen] [3: 3 Tage zurückstellen] [4: 1 Woche zurückstellen]" in erlangen[0]
     pressed = await console.say("@marie #lyon !press ^ 1")
     assert any("Lyon a répondu" in entry for entry in pressed)
     assert any(entry.startswith("[#lyon] ✎") and "Marie Dubois" in entry for entry in pressed)
@@ -46,15 +46,16 @@ async def test_done_by_command_and_snooze(sqlite_console: ConsoleHarness) -> Non
     await console.say(ADD_TWO, "!clock +5d")   # Saturday 16 January: the first reminder went out yesterday
     answer = await console.reply("@jonas #erlangen /icc deadline snooze 1 1w")
     # A week from Saturday is a Saturday: the reminder due on Friday 22 waits for Monday 25.
-    assert "💤" in answer and "Monday, 25 January 2027, 09:30 (Europe/Berlin)" in answer
+    assert "💤" in answer and "Montag, 25. Januar 2027, 09:30 (Europe/Berlin)" in answer
     assert posts_in(await console.say("!clock 2027-01-25T08:00Z"), "erlangen") == []
     [folded] = posts_in(await console.say("!clock +2h"), "erlangen")
-    assert "is due in 4 days" in folded
+    assert "ist in 4 Tagen fällig" in folded
     done = await console.reply("@jonas #erlangen /icc deadline done 1")
-    assert "Erlangen has answered **Annual survey 2027**" in done
+    assert "Erlangen hat **Annual survey 2027** beantwortet" in done
     again = await console.reply("@jonas #erlangen /icc deadline done 1")
-    assert "Erlangen had already answered" in again and "Jonas Weber" in again
-    assert "has already answered" in await console.reply("@jonas #erlangen /icc deadline snooze 1 1d")
+    assert "Erlangen hatte **Annual survey 2027** bereits beantwortet" in again and "Jonas Weber" in again
+    assert "bereits beantwortet: Es steht keine Erinnerung mehr aus" in await console.reply(
+        "@jonas #erlangen /icc deadline snooze 1 1d")
     assert posts_in(await console.say("!clock +30d"), "erlangen") == []
     reopened = await console.reply("@alice #lobby /icc deadline reopen 1 city=Erlangen")
     assert "no reminder of its plan is left" in reopened
@@ -64,7 +65,8 @@ async def test_reopen_plans_the_remaining_reminders_again(sqlite_console: Consol
     console = sqlite_console
     await console.say(ADD_TWO, "!clock +5d", "@jonas #erlangen /icc deadline done 1")
     reopened = await console.reply("@jonas #erlangen /icc deadline reopen 1")
-    assert "Erlangen is asked again" in reopened and "Friday, 22 January 2027, 09:30" in reopened
+    assert "Erlangen wird erneut zu **Annual survey 2027** gefragt" in reopened
+    assert "Freitag, 22. Januar 2027, 09:30" in reopened
     assert len(posts_in(await console.say("!clock +25d"), "erlangen")) == 5
 
 
@@ -72,8 +74,8 @@ async def test_only_coordinators_of_the_city_or_the_icc_team_answer(sqlite_conso
     console = sqlite_console
     await console.say(ADD_TWO, "!clock +5d")
     refused = await console.reply("@olena #lyon !press ^ 1")   # Odesa's coordinator, in Lyon's channel
-    assert "Seuls un·e coordinateur·rice de Lyon ou l'équipe ICC peuvent répondre à ce rappel." in refused
-    assert "Only a coordinator of that city or the ICC team" in await console.reply(
+    assert "Відповісти на це нагадування може лише координатор міста Lyon або команда ICC." in refused
+    assert "Це може зробити лише координатор цього міста або команда ICC." in await console.reply(
         "@olena #x /icc deadline done 1 city=Lyon")
     assert (await reminder_states(console.bot, 1))["dropped"] == 0
     assert "Lyon has answered" in await console.reply("@alice #x /icc deadline done 1 city=Lyon")
@@ -123,7 +125,7 @@ async def test_unknown_deadline_and_unknown_city(sqlite_console: ConsoleHarness)
     assert "There is no deadline #9." in await console.reply("@alice #x /icc deadline show 9")
     assert "Il n'y a pas d'échéance n° 9." in await console.reply("@marie #x /icc deadline done 9")
     await console.say('@alice #x /icc deadline add title="Small" due=2027-03-01 audience=cities:Lyon,Milano')
-    assert "Odesa is not asked for deadline #1." in await console.reply("@olena #x /icc deadline done 1")
+    assert "Місто Odesa не запитується щодо строку #1." in await console.reply("@olena #x /icc deadline done 1")
     assert "`id` must be a number" in await console.reply("@tom #x /icc deadline done one")
 
 

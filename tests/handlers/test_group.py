@@ -64,10 +64,12 @@ async def test_bad_group_input_changes_nothing(console: ConsoleHarness) -> None:
 
 
 async def test_cities_join_and_leave_groups(console: ConsoleHarness) -> None:
-    assert "Odesa is now a member of `mediterranean`" in await console.reply("@olena #x /icc group join mediterranean")
-    assert "Only a coordinator of that city" in await console.reply(
+    # Olena coordinates Odesa: the bot answers her in Ukrainian.
+    assert "Місто Odesa тепер є учасником `mediterranean`." in await console.reply(
+        "@olena #x /icc group join mediterranean")
+    assert "Це може зробити лише координатор цього міста або команда ICC." in await console.reply(
         "@olena #x /icc group join mediterranean city=Bari")
     assert "Bari is now a member" in await console.reply("@alice #x /icc group join mediterranean city=Bari")
     members = await console.reply("@alice #x /icc group members mediterranean")
     assert "Odesa" in members and "Bari" in members
-    assert "Odesa has left" in await console.reply("@olena #x /icc group leave mediterranean")
+    assert "Місто Odesa вийшло з `mediterranean`." in await console.reply("@olena #x /icc group leave mediterranean")

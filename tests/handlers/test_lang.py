@@ -14,12 +14,17 @@ async def test_channel_language_falls_back_for_people_without_one(console: Conso
 
 
 async def test_a_language_without_catalog_is_kept_for_translations(console: ConsoleHarness) -> None:
+    answer = await console.reply("@sam #x /icc lang me pl")
+    assert "Polish (pl)" in answer and "cannot speak it yet" in answer
+
+
+async def test_a_language_with_a_catalog_is_spoken_at_once(console: ConsoleHarness) -> None:
     answer = await console.reply("@sam #x /icc lang me uk")
-    assert "Ukrainian (uk)" in answer and "cannot speak it yet" in answer
+    assert "Я спілкуватимуся з Вами мовою: українська (uk)." in answer
 
 
 async def test_channel_language_needs_a_lead(console: ConsoleHarness) -> None:
     assert "Only a lead of this group" in await console.reply("@sam #rumours-en /icc lang de")
     answer = await console.reply("@lucia #rumores-es /icc lang es fallback=en formality=less")
-    assert "idioma" in answer or "Spanish (es)" in answer
-    assert "not a language code" in await console.reply("@lucia #rumores-es /icc lang xx")
+    assert "El idioma de este canal es ahora español (es)." in answer
+    assert "`xx` no es un código de idioma que yo conozca." in await console.reply("@lucia #rumores-es /icc lang xx")

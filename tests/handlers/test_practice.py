@@ -23,7 +23,7 @@ async def test_who_may_add_and_for_which_city(console: ConsoleHarness) -> None:
     # A coordinator, for their own city; not for another one.
     assert "Practice #1 submitted" in (await console.say(f"@tom #x {ADD}"))[0]
     refused = await console.reply(f"@olena #x {ADD} city=Lyon")
-    assert "A coordinator adds practices for their own city; Lyon is not yours." in refused
+    assert "Координатор додає практики лише свого міста; Lyon — не Ваше місто." in refused   # Olena: Ukrainian
     # A group lead, for any city; the ICC team too; someone with no role, not at all.
     assert "#2" in (await console.say(f"@lucia #x {ADD} city=Lyon"))[0]
     assert "#3" in (await console.say(f"@alice #x {ADD} city=Rabat"))[0]

@@ -11,7 +11,8 @@ async def test_grant_and_revoke_group_lead(console: ConsoleHarness) -> None:
     assert "mediterranean: Marco Rossi" in roles
     assert "no longer group lead" in await console.reply("@alice #x /icc role revoke @marco group-lead "
                                                          "group=mediterranean")
-    assert "Only a lead" in await console.reply("@marco #med-new2 /icc group link mediterranean")
+    assert "Solo un responsabile di questo gruppo o il team ICC può farlo." in await console.reply(
+        "@marco #med-new2 /icc group link mediterranean")
 
 
 async def test_grant_icc_team_and_coordinator(console: ConsoleHarness) -> None:

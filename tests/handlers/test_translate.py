@@ -35,9 +35,9 @@ def thread_replies(entries: list[str]) -> list[str]:
 
 async def test_translate_command_answers_only_the_asker(deepl_console: ConsoleHarness) -> None:
     answer = await deepl_console.reply("@olena #chutky-uk /icc translate fr Thanks everyone for the meeting")
-    # Olena speaks Ukrainian, which the bot has no catalog for: its words are in English.
+    # Olena speaks Ukrainian: the bot's own words are in Ukrainian.
     assert answer == ("[#chutky-uk → @olena] [FR] Thanks everyone for the meeting\n"
-                      "_Translated by DeepL from English (en) into French (fr)._")
+                      "_Переклад DeepL: англійська (en) → французька (fr)._")
 
 
 async def test_translate_command_in_the_askers_language_and_variants(deepl_console: ConsoleHarness,
@@ -78,7 +78,7 @@ async def test_a_flag_reaction_posts_the_translation_once_in_the_thread(deepl_co
     relayed = len(fake_deepl.translate_calls)  # the relay's own translations, if it is running
     entries = await deepl_console.say("@olena #rumeurs-fr +flag-ua ^")
     assert thread_replies(entries) == [f"[#rumeurs-fr ↳ m1] ICC bot: [UK] {FRENCH}\n"
-                                       "(Translated by DeepL from French (fr) into Ukrainian (uk))"]
+                                       "(Переклад DeepL: французька (fr) → українська (uk))"]
     assert await deepl_console.say("@tom #rumeurs-fr +flag-ua m1") == []  # already there
     assert await deepl_console.say("@tom #rumeurs-fr +🇺🇦 m1") == []
     gb = await deepl_console.say("@tom #rumeurs-fr +🇬🇧 m1")
@@ -112,7 +112,7 @@ async def test_the_translate_action_answers_in_the_requesters_language(deepl_con
     await deepl_console.say(f"@marie #rumeurs-fr {FRENCH}")
     olena = await deepl_console.say("@olena #rumeurs-fr !translate ^")
     assert olena[0].startswith(f"[#rumeurs-fr → @olena] [UK] {FRENCH}")
-    jonas = await deepl_console.say("@jonas #rumeurs-fr !translate m1")  # German: no catalog, still German
+    jonas = await deepl_console.say("@jonas #rumeurs-fr !translate m1")  # Jonas reads German
     assert jonas[0].startswith(f"[#rumeurs-fr → @jonas] [DE] {FRENCH}")
 
 

@@ -95,11 +95,13 @@ async def test_announcement_once_per_channel_one_request_per_language(
     french = next(entry for entry in posts if entry.startswith("[#rumeurs-fr]"))
     assert "Nouvelle bonne pratique de Barcelona" in french and "`/icc practice show #1`" in french
     spanish = next(entry for entry in posts if entry.startswith("[#rumores-es]"))
-    assert "Agentes antirumores" in spanish
-    # Spanish, Ukrainian, Italian, German, Portuguese (no catalog of ours): one request each for the
-    # whole announcement; French: one for the title; English: none (the English version is used).
-    # Plus the English version itself. Never one per channel.
+    assert "Nueva buena práctica de Barcelona: **Agentes antirumores**" in spanish
+    german = next(entry for entry in posts if entry.startswith("[#willkommen-de]"))
+    assert "Neues gutes Praxisbeispiel aus Barcelona" in german
+    # Every channel language has a catalog: one request per language for the title only (none for
+    # Spanish, the title's own language); English: none (the English version is used). Plus the
+    # English version itself. Never one per channel.
     targets = sorted(call.target_lang for call in lexicon_deepl.translate_calls)
-    assert targets == sorted(["EN-GB", "ES", "FR", "UK", "IT", "DE", "PT-PT"])
+    assert targets == sorted(["EN-GB", "FR", "UK", "IT", "DE", "PT-PT"])
     # Submitted once: no second announcement when the job runs.
     assert await console.say("!clock +1h") == ["[console] clock: 2027-01-11 09:00 UTC (Monday)"]

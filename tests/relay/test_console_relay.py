@@ -40,9 +40,13 @@ async def test_a_french_line_reaches_the_groups_other_channels_translated_and_no
     result = await console(SCRIPT, DEEPL_AUTH_KEY="test-key:fx", DEEPL_SERVER_URL=fake_deepl.url)
     assert result.returncode == 0, result.stderr
     shown = sorted(entries(result.stdout))
-    assert shown == sorted(f"[#{channel}] Marie Dubois: [{code}] {FRENCH}\n(Translated from French)\n│ {FRENCH}"
-                           for channel, code in (("rumours-en", "EN-GB"), ("chutky-uk", "UK"),
-                                                 ("rumores-es", "ES"), ("dicerie-it", "IT")))
+    # The note is in each channel's own language.
+    assert shown == sorted(f"[#{channel}] Marie Dubois: [{code}] {FRENCH}\n({note})\n│ {FRENCH}"
+                           for channel, code, note in (
+                               ("rumours-en", "EN-GB", "Translated from French"),
+                               ("chutky-uk", "UK", "Перекладено з мови: французька"),
+                               ("rumores-es", "ES", "Traducido del francés"),
+                               ("dicerie-it", "IT", "Tradotto dall'originale in francese")))
     assert sorted(call.target_lang for call in fake_deepl.translate_calls) == ["EN-GB", "ES", "IT", "UK"]
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from sqlmodel import select
 
 from bot.events import Author, ChannelRef, MessagePosted, PersonRef
+from bot.i18n import available_locales
 from bot.outbound import DeliveryError, Outgoing
 from bot.relay.outbox import Outbox
 from bot.translation import NotTranslated
@@ -36,7 +37,8 @@ LINES = {
     "de": "Guten Morgen zusammen, wir starten eine neue Kampagne mit den Schulen unserer Stadt",
     "pt": "Bom dia a todos, vamos começar uma nova campanha com as escolas da nossa cidade",
 }
-NOTES = {note for reason in NotTranslated for locale in ("en", "fr") if (note := note_for(reason, locale, "uk"))}
+NOTES = {note for reason in NotTranslated for locale in available_locales()
+         if (note := note_for(reason, locale, "uk"))}
 
 
 class FlakyConsole(RecordingConsole):
