@@ -252,16 +252,27 @@ async def search(session: AsyncSession, groups: Sequence[Sequence[str]], filters
                                 all_drafts=filters.all_drafts, author_id=filters.author_id), params)
     if session.get_bind().dialect.name == "postgresql":
         params["q"] = tsquery(groups, every_word=every_word)
-        params["f"] = " & ".join("(" + " | ".join(alternatives) + ")" for alternatives in facets) or "zall"
-        match = "to_tsquery('icc_search', :q)" + (" && to_tsquery('simple', :f)" if facets else "")
-        if await _choose_postgres_plan(session, match, params):
-            # A table scan reads each candidate's indexed text twice (test, then rank): half the
-            # candidates keep a broad query's cost near a precise one's.
-            params["candidates"] = max(candidates // 2, limit)
+        facet_query = " & ".join("(" + " | ".join(alternatives) + ")" for alternatives in facets)
+        # One index condition per group, ORed, rather than one tsquery ORing the groups: for a
+        # group of several words (and the filter terms) GIN then walks the rarest word's entries
+        # and skips through the common ones; an OR at the top of a single tsquery makes it read
+        # every word's whole list.
+        conditions = []
+        for index, words in enumerate(group for group in groups if group):
+            params[f"g{index}"] = tsquery([words], every_word=every_word)
+            conditions.append(f"p.search @@ (to_tsquery('icc_search', :g{index})"
+                              + (" && to_tsquery('simple', :f))" if facets else ")"))
+        if facets:
+            params["f"] = facet_query
+        # The planner costs a table scan as if testing a row's vector were free; it is read out of
+        # line (TOAST) and decompressed, so a scan that has to pass a few thousand rows to find
+        # the candidates of a query matching a few per cent is slower than the index by far. The
+        # index is fast for the broadest query too (it only lists row ids), so it is always used.
+        await session.exec(text("SET LOCAL enable_seqscan = off"))  # type: ignore[call-overload]
         # Candidates as the index yields them (no order asked, so the scan stops at the limit),
-        # ranked by ts_rank as they come: only those few indexed texts are read.
+        # ranked by ts_rank as they come: only those few vectors are read.
         sql = ("WITH c AS MATERIALIZED (SELECT p.id, ts_rank(p.search, to_tsquery('icc_search', :q)) AS score "
-               f"FROM practice p WHERE p.search @@ ({match}) AND {where} LIMIT :candidates) "
+               f"FROM practice p WHERE ({' OR '.join(conditions)}) AND {where} LIMIT :candidates) "
                "SELECT id, score, (SELECT count(*) FROM c) FROM c ORDER BY score DESC, id DESC LIMIT :limit")
     else:
         words = fts5_query(groups, every_word=every_word)
@@ -275,34 +286,12 @@ async def search(session: AsyncSession, groups: Sequence[Sequence[str]], filters
                f"WHERE practice_fts MATCH :q AND {where} ORDER BY practice_fts.rowid DESC LIMIT :candidates) "
                "SELECT id, score, (SELECT count(*) FROM c) FROM c ORDER BY score, id DESC LIMIT :limit")
     rows = (await session.exec(text(sql), params=params)).all()  # type: ignore[call-overload]
+    if session.get_bind().dialect.name == "postgresql":
+        # Not for the rest of the transaction: a later query with no index to use would be costed
+        # beyond the JIT threshold.
+        await session.exec(text("RESET enable_seqscan"))  # type: ignore[call-overload]
     hits = [Hit(int(row[0]), float(row[1])) for row in rows]
     return SearchResult(hits, bool(rows) and int(rows[0][2]) >= int(params["candidates"]))  # type: ignore[call-overload]
-
-
-# Above this share of the table matching, reading the table in order finds the candidates soonest;
-# below it, the GIN index does.
-BROAD_SHARE = 0.3
-
-
-async def _choose_postgres_plan(session: AsyncSession, match: str, params: dict[str, object]) -> bool:
-    """Pick the scan from the planner's own estimate of how many practices match. Its cost model
-    does not count reading each row's indexed text out of line (TOAST), which a table scan must do
-    to test every row it passes: left alone it takes a table scan for queries matching a few per
-    cent, reading hundreds of texts, where the index would read none. True for a broad query (a
-    table scan)."""
-    estimate = (await session.exec(text(  # type: ignore[call-overload]
-        f"EXPLAIN (FORMAT JSON) SELECT 1 FROM practice p WHERE p.search @@ ({match})"), params=params)).first()
-    total = (await session.exec(text(  # type: ignore[call-overload]
-        "SELECT reltuples FROM pg_class WHERE oid = 'practice'::regclass"))).first()
-    try:
-        rows = float(estimate[0][0]["Plan"]["Plan Rows"])
-    except (TypeError, KeyError, IndexError):
-        return False
-    narrow = total is None or float(total[0]) <= 0 or rows < BROAD_SHARE * float(total[0])
-    setting = "off" if narrow else "on"  # for the rest of this transaction
-    await session.exec(text(f"SET LOCAL enable_seqscan = {setting}"))  # type: ignore[call-overload]
-    await session.exec(text(f"SET LOCAL enable_indexscan = {setting}"))  # type: ignore[call-overload]
-    return not narrow
 
 
 async def list_practices(session: AsyncSession, filters: Filters, *, limit: int = 20,
