@@ -2,10 +2,10 @@
 made for publication, and the programme topics each one is filed under.
 
 The full-text index is not a model: it lives beside the table, built by migration 0004 (SQLite:
-the FTS5 table `practice_fts` kept in step by triggers; PostgreSQL: the generated `search`
-tsvector column with a GIN index), see `storage/queries/practices.py`. Besides the words it holds
-filter terms, `zc<city id>`, `zn<network id>` and `zt<topic slug without hyphens>`, so that a search filtered by
-city, network or topic is one index lookup on either engine.
+the FTS5 table `practice_fts` kept in step by triggers; PostgreSQL: the `search` tsvector column
+with a GIN index, set by a trigger since 0008_practice_search), see `storage/queries/practices.py`.
+Besides the words it holds filter terms, `zc<city id>`, `zn<network id>` and `zt<topic slug without
+hyphens>`, so that a search filtered by city, network or topic is one index lookup on either engine.
 """
 
 from __future__ import annotations

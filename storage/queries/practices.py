@@ -250,18 +250,38 @@ async def search(session: AsyncSession, groups: Sequence[Sequence[str]], filters
     params: dict[str, object] = {"limit": limit, "candidates": candidates}
     where = _filter_sql(Filters(statuses=filters.statuses, drafts_of=filters.drafts_of,
                                 all_drafts=filters.all_drafts, author_id=filters.author_id), params)
-    if session.get_bind().dialect.name == "postgresql":
+    postgres = session.get_bind().dialect.name == "postgresql"
+    narrow = False
+    if postgres:
         params["q"] = tsquery(groups, every_word=every_word)
         params["f"] = " & ".join("(" + " | ".join(alternatives) + ")" for alternatives in facets) or "zall"
-        match = "to_tsquery('icc_search', :q)" + (" && to_tsquery('simple', :f)" if facets else "")
-        if await _choose_postgres_plan(session, match, params):
-            # A table scan reads each candidate's indexed text twice (test, then rank): half the
-            # candidates keep a broad query's cost near a precise one's.
+        with_facets = " && to_tsquery('simple', :f)" if facets else ""
+        match = f"p.search @@ (to_tsquery('icc_search', :q){with_facets})"
+        narrow = await _narrow_postgres_query(session, match, params)
+        if narrow:
+            # One index condition per group, ORed, rather than one tsquery ORing the groups: for a
+            # group of several words (and the filter terms) GIN then walks the rarest word's
+            # entries and skips through the common ones; an OR at the top of a single tsquery
+            # makes it read every word's whole list.
+            conditions = []
+            for index, words in enumerate(group for group in groups if group):
+                params[f"g{index}"] = tsquery([words], every_word=every_word)
+                conditions.append(f"p.search @@ (to_tsquery('icc_search', :g{index}){with_facets})")
+            match = "(" + " OR ".join(conditions) + ")"
+            # The planner costs a table scan as if testing a row's vector were free; it is read
+            # out of line (TOAST) and decompressed, so a scan that has to pass a few thousand rows
+            # to find the candidates of a query matching a few per cent is slower than the index
+            # by far. Until the query is done (see below).
+            await session.exec(text("SET LOCAL enable_seqscan = off"))  # type: ignore[call-overload]
+        else:
+            # A broad query: reading the table in order finds the candidates within the first
+            # rows, where the index would list most of the table first. Each candidate's vector is
+            # read twice (test, then rank): half the candidates keep its cost near a precise one's.
             params["candidates"] = max(candidates // 2, limit)
-        # Candidates as the index yields them (no order asked, so the scan stops at the limit),
-        # ranked by ts_rank as they come: only those few indexed texts are read.
+        # Candidates as the scan yields them (no order asked, so it stops at the limit), ranked by
+        # ts_rank as they come: only those few vectors are read.
         sql = ("WITH c AS MATERIALIZED (SELECT p.id, ts_rank(p.search, to_tsquery('icc_search', :q)) AS score "
-               f"FROM practice p WHERE p.search @@ ({match}) AND {where} LIMIT :candidates) "
+               f"FROM practice p WHERE {match} AND {where} LIMIT :candidates) "
                "SELECT id, score, (SELECT count(*) FROM c) FROM c ORDER BY score DESC, id DESC LIMIT :limit")
     else:
         words = fts5_query(groups, every_word=every_word)
@@ -275,6 +295,10 @@ async def search(session: AsyncSession, groups: Sequence[Sequence[str]], filters
                f"WHERE practice_fts MATCH :q AND {where} ORDER BY practice_fts.rowid DESC LIMIT :candidates) "
                "SELECT id, score, (SELECT count(*) FROM c) FROM c ORDER BY score, id DESC LIMIT :limit")
     rows = (await session.exec(text(sql), params=params)).all()  # type: ignore[call-overload]
+    if narrow:
+        # Not for the rest of the transaction: a later query with no index to use would be costed
+        # beyond the JIT threshold.
+        await session.exec(text("RESET enable_seqscan"))  # type: ignore[call-overload]
     hits = [Hit(int(row[0]), float(row[1])) for row in rows]
     return SearchResult(hits, bool(rows) and int(rows[0][2]) >= int(params["candidates"]))  # type: ignore[call-overload]
 
@@ -284,25 +308,18 @@ async def search(session: AsyncSession, groups: Sequence[Sequence[str]], filters
 BROAD_SHARE = 0.3
 
 
-async def _choose_postgres_plan(session: AsyncSession, match: str, params: dict[str, object]) -> bool:
-    """Pick the scan from the planner's own estimate of how many practices match. Its cost model
-    does not count reading each row's indexed text out of line (TOAST), which a table scan must do
-    to test every row it passes: left alone it takes a table scan for queries matching a few per
-    cent, reading hundreds of texts, where the index would read none. True for a broad query (a
-    table scan)."""
-    estimate = (await session.exec(text(  # type: ignore[call-overload]
-        f"EXPLAIN (FORMAT JSON) SELECT 1 FROM practice p WHERE p.search @@ ({match})"), params=params)).first()
-    total = (await session.exec(text(  # type: ignore[call-overload]
-        "SELECT reltuples FROM pg_class WHERE oid = 'practice'::regclass"))).first()
+async def _narrow_postgres_query(session: AsyncSession, match: str, params: dict[str, object]) -> bool:
+    """Whether the planner expects less than BROAD_SHARE of the practices to match (then the index
+    finds the candidates soonest). One round trip: the estimate for the query and for the whole
+    table come from the same plan."""
+    plan = (await session.exec(text(  # type: ignore[call-overload]
+        f"EXPLAIN (FORMAT JSON) SELECT 1 FROM practice p WHERE {match} UNION ALL SELECT 1 FROM practice"),
+        params=params)).first()
     try:
-        rows = float(estimate[0][0]["Plan"]["Plan Rows"])
-    except (TypeError, KeyError, IndexError):
-        return False
-    narrow = total is None or float(total[0]) <= 0 or rows < BROAD_SHARE * float(total[0])
-    setting = "off" if narrow else "on"  # for the rest of this transaction
-    await session.exec(text(f"SET LOCAL enable_seqscan = {setting}"))  # type: ignore[call-overload]
-    await session.exec(text(f"SET LOCAL enable_indexscan = {setting}"))  # type: ignore[call-overload]
-    return not narrow
+        matching, total = (float(part["Plan Rows"]) for part in plan[0][0]["Plan"]["Plans"])
+    except (TypeError, KeyError, IndexError, ValueError):
+        return True
+    return total <= 0 or matching < BROAD_SHARE * total
 
 
 async def list_practices(session: AsyncSession, filters: Filters, *, limit: int = 20,
