@@ -520,15 +520,28 @@ class Outbox:
 
     async def prepare_lanes(self, destinations: Sequence[Destination]) -> None:
         """Create the lanes of destinations that will be written to soon (a broadcast's, at its
-        preview), in a transaction of their own, so that `enqueue` then only adds items."""
+        preview), in a transaction of their own, so that `enqueue` then only adds items; and let
+        each platform's adapter look up what posting there needs (`Adapter.prepare`)."""
         keys = [key for key in dict.fromkeys(map(lane_key, destinations)) if key not in self._lane_ids]
-        if not keys:
-            return
-        async with self.bot.db.session() as session:
-            lanes = await queries.lane_ids(session, keys)
-        for key, lane_id in lanes.items():
-            self._lane_ids[key] = lane_id
-            self._keys[lane_id] = key
+        if keys:
+            async with self.bot.db.session() as session:
+                lanes = await queries.lane_ids(session, keys)
+            for key, lane_id in lanes.items():
+                self._lane_ids[key] = lane_id
+                self._keys[lane_id] = key
+        channels: dict[str, list[ChannelRef]] = {}
+        for destination in destinations:
+            if isinstance(destination, ChannelRef):
+                channels.setdefault(destination.platform, []).append(destination)
+        for platform, refs in channels.items():
+            adapter = self.bot.adapters.get(platform)
+            if adapter is None:
+                continue
+            try:
+                await adapter.prepare(refs)
+            except Exception:
+                # Only a head start: delivery looks up whatever is missing itself.
+                log.exception("%s could not prepare %d channels for delivery", platform, len(refs))
 
     async def dispatch(self, batch: Enqueued) -> None:
         """Start delivering what `enqueue` wrote (its transaction committed)."""

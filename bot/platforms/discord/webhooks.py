@@ -70,6 +70,17 @@ class Webhooks:
                 self._cache[key] = webhook
             return webhook
 
+    async def preload(self, channel_ids: list[str]) -> None:
+        """Remember the webhooks the database knows for these channels (one query)."""
+        bot = self.adapter.bot
+        wanted = [channel_id for channel_id in channel_ids if channel_id not in self._cache]
+        if bot is None or not wanted:
+            return
+        async with bot.db.session() as session:
+            rows = await stored.webhooks_for(session, wanted)
+        for channel_id, (webhook_id, token) in rows.items():
+            self._cache.setdefault(channel_id, discord.Webhook.partial(int(webhook_id), token, client=self.client))
+
     def known(self, channel_id: str) -> discord.Webhook | None:
         return self._cache.get(channel_id)
 
