@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass, replace
@@ -380,11 +379,7 @@ class BroadcastDelivery:
         formality = channel.formality if channel is not None else None
         fallback = channel.fallback_language if channel is not None else None
         locale = resolve_locale([language])
-        ready = self._translation_task(broadcast, language, formality, fallback).done()
-        # Waiting for DeepL lends the platform's slot to other lanes (it is taken back after).
-        async with contextlib.nullcontext() if ready else delivery.waiting():
-            translation = await self._translation(broadcast, language, formality, fallback,
-                                                  retry=delivery.attempt > 1)
+        translation = await self._translation(broadcast, language, formality, fallback, retry=delivery.attempt > 1)
         body = neutralise_mentions(translation.text)
         if target.kind == DM:
             body = render(_("📣 **Announcement from the ICC team**"), locale) + "\n\n" + body

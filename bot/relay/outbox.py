@@ -154,8 +154,6 @@ class Delivery:
         self._rows: list[RecordRow] = []
         self._in_doubt = lane.in_doubt
         lane.in_doubt = False
-        self._gate: asyncio.Semaphore | None = None
-        """The platform's slot, held while the handler works (see `Outbox._holding`)."""
 
     @property
     def adapter(self) -> Adapter:
@@ -249,30 +247,15 @@ class Delivery:
         pace respected; `in_flight` from the call until its result is recorded (a stop then keeps
         the lease instead of handing the lane back)."""
         await self.settle()
-        await self._outbox._before_call(self._lane, self)
-        self._lane.in_flight = True
-        try:
-            yield
-        finally:
-            self._lane.in_flight = self._unrecorded
-            # The platform counts from when it accepted (or refused) the call: so do we.
-            self._outbox._bucket(self._lane).answered()
-
-    @contextlib.asynccontextmanager
-    async def waiting(self) -> Any:
-        """Around a wait that is not the platform's (a translation): the platform's slot is lent
-        to other lanes meanwhile."""
-        gate = self._gate
-        if gate is None:
-            yield
-            return
-        gate.release()
-        self._gate = None
-        try:
-            yield
-        finally:
-            await gate.acquire()
-            self._gate = gate
+        await self._outbox._before_call(self._lane)
+        async with self._outbox._gate(self.destination.platform):
+            self._lane.in_flight = True
+            try:
+                yield
+            finally:
+                self._lane.in_flight = self._unrecorded
+                # The platform counts from when it accepted (or refused) the call: so do we.
+                self._outbox._bucket(self._lane).answered()
 
 
 async def _insert_rows(session: AsyncSession, rows: Sequence[RecordRow]) -> None:
@@ -300,16 +283,17 @@ class TokenBucket:
         self._tokens = float(self.burst)
         self._stamp = 0.0
 
-    def wait(self) -> float:
-        """0 when a call may go now (its token is taken), else the seconds to wait first."""
-        now = asyncio.get_running_loop().time()
-        if self._stamp:
-            self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
-        self._stamp = now
-        if self._tokens >= 1:
-            self._tokens -= 1
-            return 0.0
-        return (1 - self._tokens) / self.rate
+    async def take(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            now = loop.time()
+            if self._stamp:
+                self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+            self._stamp = now
+            if self._tokens >= 1:
+                self._tokens -= 1
+                return
+            await asyncio.sleep((1 - self._tokens) / self.rate)
 
     def answered(self) -> None:
         """A call just got its answer: the next token accrues from now, not from when it was sent
@@ -751,8 +735,7 @@ class Outbox:
         try:
             if kind is None:
                 raise DeliveryError(f"no handler for outbox items of kind {row.kind}")
-            async with self._holding(delivery):
-                await kind.handler(delivery)
+            await kind.handler(delivery)
         except (asyncio.CancelledError, LaneLost):
             await asyncio.shield(delivery.settle())
             raise
@@ -848,21 +831,6 @@ class Outbox:
             return _BLOCKED
         return replace(row, attempts=row.attempts + 1, posted=list(delivery.posted))
 
-    @contextlib.asynccontextmanager
-    async def _holding(self, delivery: Delivery) -> Any:
-        """A platform slot for the handler's whole work, taken in the order lanes came: with
-        hundreds of lanes at once, the first ones get through (compose, post) before the others
-        start, instead of all of them advancing together and none reaching the platform soon."""
-        gate = self._gate(delivery.destination.platform)
-        await gate.acquire()
-        delivery._gate = gate
-        try:
-            yield
-        finally:
-            if delivery._gate is not None:
-                delivery._gate = None
-                gate.release()
-
     def _gate(self, platform: str) -> asyncio.Semaphore:
         gate = self._gates.get(platform)
         if gate is None:
@@ -873,7 +841,7 @@ class Outbox:
         seconds = min(self.max_backoff.total_seconds(), self.backoff.total_seconds() * 2 ** (attempt - 1))
         return seconds * random.uniform(0.8, 1.2)
 
-    async def _before_call(self, lane: _Lane, delivery: Delivery) -> None:
+    async def _before_call(self, lane: _Lane) -> None:
         """Keep the lease (renewed when half of it is gone) and wait for the destination's pace."""
         now = self.bot.clock.now()
         if lane.claimed_until - now < self.lease / 2:
@@ -883,10 +851,7 @@ class Outbox:
             if not renewed:
                 raise LaneLost(str(lane.key))
             lane.claimed_until = until
-        bucket = self._bucket(lane)
-        while (wait := bucket.wait()) > 0:
-            async with delivery.waiting():  # this destination's pace: others may call meanwhile
-                await asyncio.sleep(wait)
+        await self._bucket(lane).take()
 
     def _bucket(self, lane: _Lane) -> TokenBucket:
         bucket = self._buckets.get(lane.id)
