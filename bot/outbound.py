@@ -180,6 +180,11 @@ class Adapter(ABC):
         metadata and is found in the channel's recent history)."""
         return None
 
+    async def prepare(self, channels: Sequence[ChannelRef]) -> None:
+        """The core will post in these channels soon (a broadcast was previewed): look up now
+        whatever each post there needs, so that delivery starts at once. Optional."""
+        return None
+
     def parse_mention(self, word: str) -> str | None:
         """A person as typed in a command (`<@U123>`, `<@!123>`) → their user id, or None."""
         match = re.fullmatch(r"<@!?([A-Za-z0-9]+)(?:\|[^>]*)?>", word.strip())

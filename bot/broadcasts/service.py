@@ -146,6 +146,8 @@ class Broadcasts:
             await queries.add_broadcast(session, broadcast, targets)
         assert broadcast.id is not None
         self.bot.spawn(self.delivery.warm_up(broadcast.id, shared=False), name=f"broadcast-warm-up-{broadcast.id}")
+        # Each destination's outbox lane made now, while the sender reads: Confirm then only adds items.
+        await self.outbox.prepare_lanes([destination_of(t) for t in targets if t.kind != NOWHERE])
         return Preview(broadcast, targets, audience, zone)
 
     def preview_answer(self, preview: Preview, locale: str) -> Answer:

@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy.exc import OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.clock import Clock
+from bot.clock import Clock, SystemClock
 from bot.events import ChannelRef, PersonRef
 from bot.outbound import Adapter, DeliveryError, Outgoing
 from storage.db import Database
@@ -248,11 +248,14 @@ class Delivery:
         the lease instead of handing the lane back)."""
         await self.settle()
         await self._outbox._before_call(self._lane)
-        self._lane.in_flight = True
-        try:
-            yield
-        finally:
-            self._lane.in_flight = self._unrecorded
+        async with self._outbox._gate(self.destination.platform):
+            self._lane.in_flight = True
+            try:
+                yield
+            finally:
+                self._lane.in_flight = self._unrecorded
+                # The platform counts from when it accepted (or refused) the call: so do we.
+                self._outbox._bucket(self._lane).answered()
 
 
 async def _insert_rows(session: AsyncSession, rows: Sequence[RecordRow]) -> None:
@@ -291,6 +294,11 @@ class TokenBucket:
                 self._tokens -= 1
                 return
             await asyncio.sleep((1 - self._tokens) / self.rate)
+
+    def answered(self) -> None:
+        """A call just got its answer: the next token accrues from now, not from when it was sent
+        (a slow round trip must not let the next call reach the platform too soon)."""
+        self._stamp = asyncio.get_running_loop().time()
 
 
 @dataclass
@@ -440,10 +448,17 @@ class Outbox:
 
     def __init__(self, bot: Bot, *, lease: timedelta = timedelta(seconds=60), max_attempts: int = 16,
                  backoff: timedelta = timedelta(seconds=2), max_backoff: timedelta = timedelta(minutes=15),
-                 drain_seconds: float = 10.0, claim_batch: int = 200) -> None:
+                 drain_seconds: float = 10.0, claim_batch: int = 500, calls_per_platform: int = 32,
+                 wait_in_lane: timedelta = timedelta(seconds=30)) -> None:
         self.bot = bot
         self.claim_batch = claim_batch
         """Most lanes one claim takes: smaller shares a burst more evenly between processes."""
+        self.calls_per_platform = calls_per_platform
+        """Platform calls in flight at once, per platform: enough to keep hundreds of lanes
+        moving, few enough that each call's own work is not starved by the others'."""
+        self.wait_in_lane = wait_in_lane
+        """A Retry-After up to this long is waited out by the lane itself (with the system clock),
+        so the retry goes out the moment the platform allows it; longer ones hand the lane back."""
         self.lease = lease
         self.max_attempts = max_attempts
         self.backoff = backoff
@@ -460,7 +475,9 @@ class Outbox:
         self._wanted: set[int] = set()
         self._planned_wake: datetime | None = None
         self._stopping = False
+        self._stopped = asyncio.Event()
         self._doubtful: set[int] = set()
+        self._gates: dict[str, asyncio.Semaphore] = {}
 
     # ---- the public API ------------------------------------------------------------------------
 
@@ -500,6 +517,31 @@ class Outbox:
                                     {key: lanes[key] for key in group_keys},
                                     any(d.not_before is not None and d.not_before > now for d in group)))
         return batches
+
+    async def prepare_lanes(self, destinations: Sequence[Destination]) -> None:
+        """Create the lanes of destinations that will be written to soon (a broadcast's, at its
+        preview), in a transaction of their own, so that `enqueue` then only adds items; and let
+        each platform's adapter look up what posting there needs (`Adapter.prepare`)."""
+        keys = [key for key in dict.fromkeys(map(lane_key, destinations)) if key not in self._lane_ids]
+        if keys:
+            async with self.bot.db.session() as session:
+                lanes = await queries.lane_ids(session, keys)
+            for key, lane_id in lanes.items():
+                self._lane_ids[key] = lane_id
+                self._keys[lane_id] = key
+        channels: dict[str, list[ChannelRef]] = {}
+        for destination in destinations:
+            if isinstance(destination, ChannelRef):
+                channels.setdefault(destination.platform, []).append(destination)
+        for platform, refs in channels.items():
+            adapter = self.bot.adapters.get(platform)
+            if adapter is None:
+                continue
+            try:
+                await adapter.prepare(refs)
+            except Exception:
+                # Only a head start: delivery looks up whatever is missing itself.
+                log.exception("%s could not prepare %d channels for delivery", platform, len(refs))
 
     async def dispatch(self, batch: Enqueued) -> None:
         """Start delivering what `enqueue` wrote (its transaction committed)."""
@@ -565,6 +607,7 @@ class Outbox:
     async def stop(self) -> None:
         """Let deliveries in progress finish (up to `drain_seconds`), then hand every lane back."""
         self._stopping = True
+        self._stopped.set()
         tasks = [lane.task for lane in self._active.values() if lane.task is not None]
         if tasks:
             _done, running = await asyncio.wait(tasks, timeout=self.drain_seconds)
@@ -697,7 +740,11 @@ class Outbox:
             await asyncio.shield(delivery.settle())
             raise
         except DeliveryError as error:
+            answered = asyncio.get_running_loop().time()
             await delivery.settle()
+            if self._waits_in_lane(error):
+                assert error.retry_after is not None
+                return await self._retry_in_lane(lane, delivery, row, error.reason, answered + error.retry_after)
             return await self._failed(lane, delivery, kind, error.reason, retry_after=error.retry_after,
                                       permanent=error.permanent)
         except Exception as error:
@@ -750,6 +797,45 @@ class Outbox:
         await self.writer.write(write)
         self._wake_job(until)
         return _BLOCKED
+
+    def _waits_in_lane(self, error: DeliveryError) -> bool:
+        # With a test clock, time moves only when the test says: the retry is scheduled through it.
+        return (isinstance(self.bot.clock, SystemClock) and not error.permanent and error.retry_after is not None
+                and error.retry_after <= self.wait_in_lane.total_seconds() and not self._stopping)
+
+    async def _retry_in_lane(self, lane: _Lane, delivery: Delivery, row: ItemRow, reason: str, until: float) -> Any:
+        """Rate limited: keep the lane and try the item again at `until` (loop time), when the
+        platform said it would take it; a stop meanwhile hands the lane back, blocked until then."""
+        loop = asyncio.get_running_loop()
+        log.info("outbox item %s to %s: %s; retrying in %.1f s", delivery.id, lane.key, reason, until - loop.time())
+        lease_left = lane.claimed_until - self.bot.clock.now()
+        renew_until = self.bot.clock.now() + self.lease if lease_left.total_seconds() < until - loop.time() \
+            + self.lease.total_seconds() / 2 else None
+
+        async def write(session: AsyncSession) -> bool:
+            await queries.retry_item(session, delivery.id, error=reason)
+            if renew_until is None:
+                return True
+            return await queries.renew_lane(session, lane.id, owner=self.owner, until=renew_until)
+
+        if not await self.writer.write(write):
+            raise LaneLost(str(lane.key))
+        if renew_until is not None:
+            lane.claimed_until = renew_until
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopped.wait(), max(until - loop.time(), 0.0))
+        if self._stopping:
+            blocked = self.bot.clock.now() + timedelta(seconds=max(until - loop.time(), 0.0))
+            await self.writer.write(partial(queries.release_lane, lane_id=lane.id, owner=self.owner,
+                                            blocked_until=blocked))
+            return _BLOCKED
+        return replace(row, attempts=row.attempts + 1, posted=list(delivery.posted))
+
+    def _gate(self, platform: str) -> asyncio.Semaphore:
+        gate = self._gates.get(platform)
+        if gate is None:
+            gate = self._gates[platform] = asyncio.Semaphore(self.calls_per_platform)
+        return gate
 
     def _backoff(self, attempt: int) -> float:
         seconds = min(self.max_backoff.total_seconds(), self.backoff.total_seconds() * 2 ** (attempt - 1))

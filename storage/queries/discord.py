@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import DiscordThreadPost, DiscordWebhook
@@ -11,6 +12,16 @@ from storage.models import DiscordThreadPost, DiscordWebhook
 
 async def webhook_for(session: AsyncSession, channel_id: str) -> DiscordWebhook | None:
     return await session.get(DiscordWebhook, channel_id)
+
+
+async def webhooks_for(session: AsyncSession, channel_ids: list[str]) -> dict[str, tuple[str, str]]:
+    """channel id → (webhook id, token), for those of these channels that have one."""
+    found: dict[str, tuple[str, str]] = {}
+    for start in range(0, len(channel_ids), 500):
+        rows = await session.exec(select(DiscordWebhook.channel_id, DiscordWebhook.webhook_id, DiscordWebhook.token)
+                                  .where(col(DiscordWebhook.channel_id).in_(channel_ids[start:start + 500])))
+        found.update({channel: (webhook, token) for channel, webhook, token in rows})
+    return found
 
 
 async def remember_webhook(session: AsyncSession, channel_id: str, guild_id: str, webhook_id: str, token: str,

@@ -107,18 +107,20 @@ def _item(row: Any) -> ItemRow:
 
 
 async def lane_ids(session: AsyncSession, keys: Iterable[LaneKey]) -> dict[LaneKey, int]:
-    """The lanes of these destinations, created when new."""
-    wanted = set(keys)
+    """The lanes of these destinations, created when new (in the order given: lanes are taken up
+    in the order of their ids, so the first destinations get going first)."""
+    ordered = list(dict.fromkeys(keys))
+    wanted = set(ordered)
     if not wanted:
         return {}
     found = await _find_lanes(session, wanted)
-    missing = wanted - found.keys()
+    missing = [key for key in ordered if key not in found]
     if missing:
         statement = _insert(session, OutboxLane).values(
             [{"platform": k.platform, "workspace": k.workspace, "target": k.target} for k in missing]
         ).on_conflict_do_nothing(index_elements=["platform", "workspace", "target"])
         await session.exec(statement)
-        found.update(await _find_lanes(session, missing))
+        found.update(await _find_lanes(session, set(missing)))
     return found
 
 

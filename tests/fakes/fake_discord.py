@@ -37,6 +37,7 @@ from discord.http import Route
 
 from tests.fakes import discord_gateway as gw
 from tests.fakes._server import FakeServer, Fault, Recorded, json_bytes, json_response, raw_response, record_of
+from tests.fakes.pacing import ChannelPacing
 
 _PREFIX = "/api/v10"
 _EPHEMERAL = 64
@@ -48,6 +49,12 @@ def _error(status: int, code: int, message: str, errors: dict[str, Any] | None =
     if errors:
         body["errors"] = errors
     return json_response(body, status)
+
+
+def _rate_limited(retry_after: float) -> web.Response:
+    body = {"message": "You are being rate limited.", "retry_after": round(retry_after, 3), "global": False}
+    return json_response(body, 429, {"Via": "1.1 google", "Retry-After": str(max(1, round(retry_after))),
+                                     "X-RateLimit-Scope": "user"})
 
 
 def _form_error(field: str, message: str) -> web.Response:
@@ -83,6 +90,7 @@ class FakeDiscord(FakeServer):
         self._deleted_channels: set[str] = set()
         self._nonces: dict[tuple[str, str], str] = {}  # (channel, nonce) → message id, for enforce_nonce
         self._tokens = itertools.count(1)
+        self.pacing: ChannelPacing | None = None
 
     # -- set-up ----------------------------------------------------------------------
     @property
@@ -115,6 +123,12 @@ class FakeDiscord(FakeServer):
         msg = gw.message(channel_id, content, author=author)
         self._messages.setdefault(channel_id, {})[msg["id"]] = msg
         return msg
+
+    def set_channel_pacing(self, pacing: ChannelPacing | None) -> None:
+        """Limit posts per channel, the bot's and its webhooks' (see tests/fakes/pacing.py; None: off):
+        a post too soon is answered 429 with `retry_after` (body, seconds, fractional) and the headers
+        Discord sends."""
+        self.pacing = pacing
 
     def register_interaction(self, payload: dict[str, Any]) -> None:
         """Remember an injected interaction (``discord_gateway.inject(..., fake=...)`` does it)."""
@@ -312,6 +326,8 @@ class FakeDiscord(FakeServer):
         if bad is not None:
             return bad
         channel_id = request.match_info["channel_id"]
+        if self.pacing is not None and (wait := self.pacing.check("discord", channel_id)) is not None:
+            return _rate_limited(wait)
         nonce = body.get("nonce")
         if nonce is not None and body.get("enforce_nonce"):
             # Like Discord: the same nonce again (a retried send) answers with the message it made.
@@ -429,6 +445,8 @@ class FakeDiscord(FakeServer):
         if bad is not None:
             return bad
         channel_id = record.query.get("thread_id") or webhook["channel_id"]
+        if self.pacing is not None and (wait := self.pacing.check("discord", channel_id)) is not None:
+            return _rate_limited(wait)
         author = gw.webhook_author(webhook_id, username or webhook["name"], body.get("avatar_url"))
         msg = self._new_message(channel_id, body, author, webhook_id=webhook_id, application_id=self.application_id)
         self._store(msg)

@@ -38,6 +38,7 @@ import collections
 import contextlib
 import itertools
 import json
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,6 +54,7 @@ from tests.fakes._server import (
     raw_response,
     record_of,
 )
+from tests.fakes.pacing import ChannelPacing
 
 # Parameters that slack_sdk JSON-encodes when it sends a form/query instead of a JSON body.
 _JSON_PARAMS = {"blocks", "attachments", "view", "metadata", "files"}
@@ -157,6 +159,7 @@ class FakeSlack(FakeServer):
         self._dms: dict[frozenset[str], str] = {}
         self._rate_limit: int | None = None
         self._rate_retry_after = 1
+        self.pacing: ChannelPacing | None = None
         self._posts: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
         self.app_tokens: set[str] = set()
         self.uploads: dict[str, dict[str, Any]] = {}
@@ -202,6 +205,11 @@ class FakeSlack(FakeServer):
         """Emulate Slack's ~1 msg/s per channel for chat.postMessage (None: off)."""
         self._rate_limit = posts_per_second
         self._rate_retry_after = retry_after
+
+    def set_channel_pacing(self, pacing: ChannelPacing | None) -> None:
+        """Limit chat.postMessage per channel (see tests/fakes/pacing.py; None: off). Slack's
+        Retry-After is whole seconds."""
+        self.pacing = pacing
 
     # -- Socket Mode -----------------------------------------------------------------
     def enable_socket_mode(self, app_token: str = "xapp-test") -> None:
@@ -454,6 +462,9 @@ class FakeSlack(FakeServer):
                 body = {"ok": False, "error": "ratelimited"}
                 return json_response(body, 429, {"Retry-After": str(self._rate_retry_after)})
             window.append(now)
+        if self.pacing is not None and (wait := self.pacing.check("slack", channel)) is not None:
+            body = {"ok": False, "error": "ratelimited"}
+            return json_response(body, 429, {"Retry-After": str(max(1, math.ceil(wait)))})
         msg = self._bot_message(ws, p, self._next_ts())
         self._store(channel, msg)
         return {"channel": channel, "ts": msg["ts"], "message": dict(msg)}

@@ -12,6 +12,7 @@ from discord import app_commands
 
 from tests.fakes import discord_gateway as gw
 from tests.fakes.fake_discord import FakeDiscord
+from tests.fakes.pacing import ChannelPacing
 
 GUILD = "2000000000000000001"
 CHAN = "2000000000000000010"
@@ -132,6 +133,22 @@ async def test_429_is_honoured_and_503_raises(fake: FakeDiscord, client: discord
     fake.fail_next("POST /channels/*/messages", 503)
     with pytest.raises(discord.DiscordServerError):
         await channel.send("down")
+
+
+async def test_channel_pacing_is_waited_out_by_discord_py(fake: FakeDiscord, client: discord.Client) -> None:
+    channel = client.get_channel(int(CHAN))
+    assert isinstance(channel, discord.TextChannel)
+    fake.set_channel_pacing(ChannelPacing(interval=0.3, tolerance=0.0))
+    await channel.send("first")
+    await channel.send("second")  # too soon: 429 with the time left, which discord.py sleeps
+    first, refused, second = fake.recorded("POST /channels/*/messages")
+    assert (first.status, refused.status, second.status) == (200, 429, 200)
+    assert second.time - first.time >= 0.29
+
+    hook = await channel.create_webhook(name="relay")
+    await hook.send("relayed", wait=True)  # the channel's pace counts webhook posts too
+    assert [r.status for r in fake.webhook_posts()] == [429, 200]
+    assert [m["content"] for m in fake.messages(CHAN)] == ["first", "second", "relayed"]
 
 
 def _tree(client: discord.Client, seen: list[Any]) -> app_commands.CommandTree[discord.Client]:

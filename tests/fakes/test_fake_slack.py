@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from tests.fakes import slack_payloads as sp
 from tests.fakes.fake_slack import FakeSlack
+from tests.fakes.pacing import ChannelPacing, injected
 
 SECRET = "test-signing-secret"
 TOKEN = "xoxb-test"
@@ -166,6 +167,24 @@ async def test_per_channel_rate_limit(slack: FakeSlack, client: AsyncWebClient) 
     with pytest.raises(SlackApiError) as err:
         await client.chat_postMessage(channel="C1", text="3")
     assert err.value.response.status_code == 429 and err.value.response["error"] == "ratelimited"
+
+
+async def test_channel_pacing_one_post_a_second_and_seeded_429s(slack: FakeSlack, client: AsyncWebClient) -> None:
+    slack.set_channel_pacing(ChannelPacing(interval=1.0, channels={"C1"}))
+    await client.chat_postMessage(channel="C1", text="1")
+    await client.chat_postMessage(channel="C2", text="not paced")
+    await client.chat_postMessage(channel="C2", text="not paced either")
+    with pytest.raises(SlackApiError) as err:
+        await client.chat_postMessage(channel="C1", text="too soon")
+    assert err.value.response.status_code == 429 and err.value.response.headers["Retry-After"] == "1"
+    assert [m["text"] for m in slack.messages("C1")] == ["1"]
+
+    # Every attempt refused when the share is 1: the same seed refuses the same attempts.
+    slack.set_channel_pacing(ChannelPacing(share_429=1.0, seed=3, injected_retry_after=2.0))
+    with pytest.raises(SlackApiError) as err:
+        await client.chat_postMessage(channel="C3", text="refused")
+    assert err.value.response.headers["Retry-After"] == "2"
+    assert injected(3, "slack", "C3", 1, 1.0) and not injected(3, "slack", "C3", 1, 0.0)
 
 
 def _app(client: AsyncWebClient, seen: list[Any]) -> AsyncApp:

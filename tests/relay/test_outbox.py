@@ -4,6 +4,7 @@ failures, status, leases, stopping, and two processes sharing one outbox on Post
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
@@ -13,7 +14,7 @@ from sqlalchemy import update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.clock import ManualClock
+from bot.clock import ManualClock, SystemClock
 from bot.events import ChannelRef, PersonRef
 from bot.outbound import DeliveryError, Outgoing
 from bot.relay import claim_event
@@ -276,3 +277,46 @@ async def test_a_post_made_just_before_a_crash_is_found_and_not_made_again(box: 
     assert texts(box, "a") == ["one", "two"]
     [status] = await outbox.status("")
     assert (status.state, len(status.posted)) == ("done", 2)
+
+
+async def test_with_the_system_clock_a_rate_limit_is_waited_out_in_the_lane(sqlite_url: str) -> None:
+    """No scheduler runs here: only the lane itself can retry, as soon as the platform allows."""
+    harness = await start_harness(sqlite_url, clock=SystemClock())  # type: ignore[arg-type]
+    outbox_of(harness).register(KIND, post_parts)
+    answered: list[float] = []
+    original = harness.adapter.post
+
+    async def refused_once(ref: ChannelRef, message: Outgoing) -> str:
+        answered.append(time.monotonic())
+        if len(answered) == 2:
+            raise DeliveryError("rate limited", retry_after=0.3)
+        return await original(ref, message)
+
+    harness.adapter.post = refused_once  # type: ignore[method-assign]
+    try:
+        await outbox_of(harness).submit([NewDelivery(KIND, channel("b"), {"parts": ["one", "two"]})])
+        await harness.bot.wait_idle()
+        assert texts(harness, "b") == ["one", "two"]
+        assert len(answered) == 3 and 0.3 <= answered[2] - answered[1] < 1.0
+        [status] = await outbox_of(harness).status("")
+        assert (status.state, status.attempts, len(status.posted)) == ("done", 1, 2)
+    finally:
+        await harness.stop()
+
+
+async def test_stopping_during_a_rate_limit_wait_hands_the_lane_back_until_the_retry(sqlite_url: str) -> None:
+    harness = await start_harness(sqlite_url, clock=SystemClock())  # type: ignore[arg-type]
+    outbox_of(harness).register(KIND, post_parts)
+    harness.adapter.fail("a", DeliveryError("rate limited", retry_after=20))
+    await outbox_of(harness).submit([NewDelivery(KIND, channel("a"), {"parts": ["one"]})])
+    await asyncio.sleep(0.3)  # refused; the lane waits
+    started = time.monotonic()
+    await harness.stop()
+    assert time.monotonic() - started < 5  # not the 20 s of the wait
+    assert texts(harness, "a") == []
+    async with harness.bot.db.session() as session:
+        lane = (await session.exec(select(OutboxLane))).one()
+        item = (await session.exec(select(OutboxItem))).one()
+    assert lane.claimed_by is None and lane.blocked_until is not None
+    assert lane.blocked_until > SystemClock().now().replace(tzinfo=lane.blocked_until.tzinfo) + timedelta(seconds=15)
+    assert (item.state, item.attempts) == ("pending", 1)

@@ -334,6 +334,10 @@ class DiscordAdapter(Adapter):
 
     # ---- outbound --------------------------------------------------------------------------------
 
+    async def prepare(self, channels: Sequence[ChannelRef]) -> None:
+        """The channels' webhooks (broadcasts are posted through them), read in one query."""
+        await self.webhooks.preload([channel.channel for channel in channels])
+
     def render_outgoing(self, message: Outgoing) -> tuple[str, list[discord.Embed]]:
         """Text, footnote and original as Discord shows them: the footnote as a small grey line,
         a short original as a spoiler on that line, a longer one as a spoiler in an embed."""

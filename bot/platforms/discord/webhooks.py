@@ -48,6 +48,8 @@ class Webhooks:
         self._cache: dict[str, discord.Webhook] = {}
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._unavailable: dict[str, float] = {}
+        self._asked: dict[str, asyncio.Future[tuple[str, str] | None]] = {}
+        self._loader: asyncio.Task[None] | None = None
 
     @property
     def client(self) -> discord.Client:
@@ -68,17 +70,51 @@ class Webhooks:
                 self._cache[key] = webhook
             return webhook
 
+    async def preload(self, channel_ids: list[str]) -> None:
+        """Remember the webhooks the database knows for these channels (one query)."""
+        bot = self.adapter.bot
+        wanted = [channel_id for channel_id in channel_ids if channel_id not in self._cache]
+        if bot is None or not wanted:
+            return
+        async with bot.db.session() as session:
+            rows = await stored.webhooks_for(session, wanted)
+        for channel_id, (webhook_id, token) in rows.items():
+            self._cache.setdefault(channel_id, discord.Webhook.partial(int(webhook_id), token, client=self.client))
+
     def known(self, channel_id: str) -> discord.Webhook | None:
         return self._cache.get(channel_id)
 
     async def _remembered(self, channel_id: str) -> discord.Webhook | None:
-        bot = self.adapter.bot
-        assert bot is not None
-        async with bot.db.session() as session:
-            row = await stored.webhook_for(session, channel_id)
+        # Lanes starting together (a broadcast to hundreds of channels) ask at once: one query
+        # answers all of them rather than a database session each.
+        future = self._asked.get(channel_id)
+        if future is None:
+            future = self._asked[channel_id] = asyncio.get_running_loop().create_future()
+            if self._loader is None or self._loader.done():
+                self._loader = asyncio.get_running_loop().create_task(self._load_remembered(),
+                                                                      name="discord-webhooks")
+        row = await asyncio.shield(future)
         if row is None:
             return None
-        return discord.Webhook.partial(int(row.webhook_id), row.token, client=self.client)
+        return discord.Webhook.partial(int(row[0]), row[1], client=self.client)
+
+    async def _load_remembered(self) -> None:
+        bot = self.adapter.bot
+        assert bot is not None
+        await asyncio.sleep(0)
+        while self._asked:
+            asked, self._asked = self._asked, {}
+            try:
+                async with bot.db.session() as session:
+                    rows = await stored.webhooks_for(session, list(asked))
+            except Exception as error:
+                for future in asked.values():
+                    if not future.done():
+                        future.set_exception(error)
+                continue
+            for channel_id, future in asked.items():
+                if not future.done():
+                    future.set_result(rows.get(channel_id))
 
     async def _find_or_create(self, channel: ChannelRef) -> discord.Webhook | None:
         try:
