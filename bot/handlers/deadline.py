@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
-from babel.dates import format_time
 from babel.lists import format_list
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -22,11 +20,21 @@ from bot.core import Bot, refusal
 from bot.deadlines import actions
 from bot.deadlines.audience import audience_label, resolve_audience
 from bot.deadlines.fields import FIELDS, MAX_DESCRIPTION, MAX_TITLE, DeadlineFields, FieldError, parse_fields
+from bot.deadlines.home import deadlines_part
 from bot.deadlines.planning import SNOOZES, local_date, parse_plan
 from bot.deadlines.recurrence import follow_up_answers
-from bot.deadlines.render import DONE_ACTION, SNOOZE_ACTION, babel_locale, format_day, name_list, relative_day
+from bot.deadlines.render import (
+    DONE_ACTION,
+    SNOOZE_ACTION,
+    babel_locale,
+    format_day,
+    name_list,
+    relative_day,
+    when_label,
+)
 from bot.deadlines.status import load_status, status_csv, status_message
 from bot.events import ButtonPressed, FormResult, FormSubmitted
+from bot.home import DEADLINES_ORDER, home_parts
 from bot.i18n import Message, Text, _, _n, join_lines
 from bot.lookups import city_named
 from bot.outbound import Form, FormField, Outgoing
@@ -88,6 +96,7 @@ def setup(bot: Bot) -> None:
             usage="/icc deadline status <id> [format=text|csv]",
             params=(deadline_id, Param("format", _("text or csv"), choices=("text", "csv"))))(status)
     bot.on_button("deadline.", on_button)
+    home_parts(bot).add(deadlines_part, order=DEADLINES_ORDER)
     bot.on_form(ADD_FORM, on_add_form)
     bot.on_form(EDIT_FORM, on_edit_form)
 
@@ -139,12 +148,6 @@ def plan_label(deadline: Deadline, locale: str) -> Message:
     steps_text = Message(", ".join(f"{{p{index}}}" for index in range(len(parts))),
                          {f"p{index}": part for index, part in enumerate(parts)})
     return _("{steps}, at {time} local time on working days", steps=steps_text, time=deadline.remind_at)
-
-
-def when_label(instant: datetime, zone: str, locale: str) -> str:
-    local = instant.astimezone(ZoneInfo(zone))
-    clock = format_time(local.time(), format="HH:mm", locale=babel_locale(locale))
-    return f"{format_day(local.date(), locale)}, {clock} ({zone})"
 
 
 def repeat_label(repeat: str | None) -> Message:
