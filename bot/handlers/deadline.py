@@ -19,6 +19,7 @@ from bot.context import CommandContext, Interaction
 from bot.core import Bot, refusal
 from bot.deadlines import actions
 from bot.deadlines.audience import audience_label, resolve_audience
+from bot.deadlines.closing import close_reminders
 from bot.deadlines.fields import FIELDS, MAX_DESCRIPTION, MAX_TITLE, DeadlineFields, FieldError, parse_fields
 from bot.deadlines.home import deadlines_part
 from bot.deadlines.planning import SNOOZES, local_date, parse_plan
@@ -368,7 +369,7 @@ async def _city_of(ix: Interaction, session: AsyncSession, name: str) -> City:
     return city
 
 
-async def _mark_done(ix: Interaction, deadline_id: int, city: City) -> Message:
+async def _mark_done(ix: Interaction, deadline_id: int, city: City, pressed: ButtonPressed | None = None) -> Message:
     now = ix.bot.clock.now()
     async with ix.bot.db.session() as session:
         deadline = await _deadline(session, deadline_id)
@@ -386,6 +387,11 @@ async def _mark_done(ix: Interaction, deadline_id: int, city: City) -> Message:
                  date=format_day(local_date(entry.done_at, city.timezone), ix.locale),
                  who=who.display_name if who else "?")
     await follow_up_answers(ix.bot, deadline_id, now)
+    assert city.id is not None
+    note = _("✅ Done: marked by {name}.", name=ix.person.display_name)
+    closed = await close_reminders(ix.bot, deadline_id, city.id, note)
+    if pressed is not None and pressed.message_id not in closed:
+        await _close_reminder(ix, pressed, note)  # one whose message id was not on record
     return _("✅ {city} has answered **{title}**. No more reminders for it.", city=city.name, title=deadline.title)
 
 
@@ -458,8 +464,7 @@ async def on_button(ix: Interaction, event: ButtonPressed) -> None:
         return
     try:
         if event.action_id == DONE_ACTION:
-            answer = await _mark_done(ix, deadline_id, city)
-            await _close_reminder(ix, event, _("✅ Done: marked by {name}.", name=ix.person.display_name))
+            answer = await _mark_done(ix, deadline_id, city, event)
         elif event.action_id.startswith(SNOOZE_ACTION) and event.action_id[len(SNOOZE_ACTION):] in SNOOZES:
             answer = await _snooze(ix, deadline_id, city, event.action_id[len(SNOOZE_ACTION):])
         else:
@@ -471,7 +476,8 @@ async def on_button(ix: Interaction, event: ButtonPressed) -> None:
 
 
 async def _close_reminder(ix: Interaction, event: ButtonPressed, note: Message) -> None:
-    """The reminder whose Done was pressed loses its buttons and says who answered."""
+    """The reminder whose Done was pressed loses its buttons and says who answered (when
+    `close_reminders` did not know it)."""
     if event.channel is None or event.message_id is None:
         return
     adapter = ix.bot.adapters.get(event.channel.platform)

@@ -13,7 +13,7 @@ import pytest
 
 from storage.queries import registry
 from tests.fakes.fake_slack import FakeSlack
-from tests.fakes.slack_payloads import block_actions_payload, slash_command_body
+from tests.fakes.slack_payloads import app_home_opened_event, block_actions_payload, slash_command_body
 from tests.platforms.slack.conftest import SlackHarness, start_slack_bot
 
 LYON = "C0LYON001"
@@ -163,3 +163,38 @@ async def test_someone_else_is_refused_in_their_language_and_nothing_changes(sla
     assert "Answered: 0 of 1. Not yet: 1." in await status_of(slack, deadline_id)
     await move_clock(slack, "2027-01-13T08:31Z")   # Lyon is still reminded on the due day
     assert len(reminders_in(slack, LYON)) == 2
+
+
+async def test_done_from_the_app_home_closes_every_reminder_in_the_channel(slack: SlackHarness) -> None:
+    deadline_id = await create_survey(slack, plan="-2,-1,0")
+    await move_clock(slack, "2027-01-12T08:31Z")   # Monday's and Tuesday's reminders are in Lyon's channel
+    monday, tuesday = reminders_in(slack, LYON)
+    await slack.event(app_home_opened_event(MARIE, "D0HOME001"))
+    home = slack.fake.params("views.publish")[-1]["view"]
+    [done] = [element for block in home["blocks"] if block["type"] == "actions" for element in block["elements"]]
+    assert done["value"] == button(tuesday, "deadline.done")["value"]
+    action = {"type": "button", "action_id": done["action_id"], "block_id": "home-1-0", "text": done["text"],
+              "value": done["value"], "action_ts": "1700000999.000300"}
+    await slack.send(block_actions_payload([action], user_id=MARIE, view={"id": "V0HOME001", "type": "home"}))
+    assert "Answered: 1 of 1." in await status_of(slack, deadline_id)
+    # Both reminders lost their buttons and say who answered, in the channel's language.
+    for posted in (monday, tuesday):
+        closed = slack.fake.message(LYON, posted["ts"])
+        assert closed is not None and not [b for b in closed["blocks"] if b["type"] == "actions"]
+        assert closed["text"] == posted["text"] + "\n✅ Fait : indiqué par Marie Dubois."
+    await move_clock(slack, "2027-01-19T12:00Z")
+    assert len(reminders_in(slack, LYON)) == 2
+
+
+async def test_done_typed_as_a_command_closes_the_reminders_too(slack: SlackHarness) -> None:
+    await create_survey(slack)
+    await move_clock(slack, "2027-01-12T08:31Z")
+    [reminder] = reminders_in(slack, LYON)
+    refused = await command(slack, "deadline done 1 city=Lyon", TOM)   # Tom coordinates Manchester
+    assert refused == "Only a coordinator of that city or the ICC team can do that."
+    assert slack.fake.params("chat.update") == []
+    answer = await command(slack, "deadline done 1", MARIE)
+    assert answer.startswith("✅ Lyon a répondu")
+    closed = slack.fake.message(LYON, reminder["ts"])
+    assert closed is not None and closed["text"].endswith("✅ Fait : indiqué par Marie Dubois.")
+    assert not [b for b in closed["blocks"] if b["type"] == "actions"]
