@@ -50,8 +50,12 @@ async def test_done_by_command_and_snooze(sqlite_console: ConsoleHarness) -> Non
     assert posts_in(await console.say("!clock 2027-01-25T08:00Z"), "erlangen") == []
     [folded] = posts_in(await console.say("!clock +2h"), "erlangen")
     assert "is due in 4 days" in folded
-    done = await console.reply("@jonas #erlangen /icc deadline done 1")
-    assert "Erlangen has answered **Annual survey 2027**" in done
+    done = await console.say("@jonas #erlangen /icc deadline done 1")
+    assert "Erlangen has answered **Annual survey 2027**" in done[-1]
+    # Both reminders Erlangen got lose their buttons and say who answered, in the channel's language
+    closed = [line for line in done[:-1] if line.startswith("[#erlangen] ✎")]
+    assert len(closed) == 2 == len(done) - 1
+    assert all(line.endswith("✅ Done: marked by Jonas Weber.") for line in closed)  # no German catalog
     again = await console.reply("@jonas #erlangen /icc deadline done 1")
     assert "Erlangen had already answered" in again and "Jonas Weber" in again
     assert "has already answered" in await console.reply("@jonas #erlangen /icc deadline snooze 1 1d")
@@ -76,7 +80,10 @@ async def test_only_coordinators_of_the_city_or_the_icc_team_answer(sqlite_conso
     assert "Only a coordinator of that city or the ICC team" in await console.reply(
         "@olena #x /icc deadline done 1 city=Lyon")
     assert (await reminder_states(console.bot, 1))["dropped"] == 0
-    assert "Lyon has answered" in await console.reply("@alice #x /icc deadline done 1 city=Lyon")
+    *closed, answer = await console.say("@alice #x /icc deadline done 1 city=Lyon")
+    assert "Lyon has answered" in answer
+    [reminder] = closed   # the reminder in Lyon's channel, now without buttons, in French
+    assert reminder.startswith("[#lyon] ✎") and reminder.endswith("✅ Fait : indiqué par Alice Martin.")
     assert "Seule l'équipe ICC peut faire cela." in await console.reply("@marie #x /icc deadline status 1")
 
 
