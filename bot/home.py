@@ -58,7 +58,10 @@ class HomePage:
     """The parts of the home page, by `order`, then in the order they were added."""
 
     parts: list[HomePart] = field(default_factory=list)
-    _orders: list[int] = field(default_factory=list)
+    _orders: list[int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._orders = [DEFAULT_ORDER] * len(self.parts)
 
     def add(self, part: HomePart, *, order: int = DEFAULT_ORDER) -> None:
         index = sum(1 for existing in self._orders if existing <= order)
