@@ -8,9 +8,10 @@ import logging
 from sqlmodel import col, select
 
 from bot.core import Bot, channel_ref
-from bot.deadlines.render import catalog_locale
+from bot.deadlines.render import Localizer, catalog_locale
 from bot.i18n import DEFAULT_LOCALE, Message, render
 from bot.outbound import Outgoing
+from bot.translation import Translator
 from storage.models import Channel
 from storage.queries import deadlines as queries
 
@@ -38,7 +39,13 @@ async def close_reminders(bot: Bot, deadline_id: int, city_id: int, note: Messag
     language) below it, no buttons. Returns the ids of the messages edited. A message that can no
     longer be read or edited is left as it is: the answer is recorded all the same."""
     closed: set[str] = set()
-    for channel, message_id in await posted_in_channels(bot, deadline_id, city_id):
+    posted = await posted_in_channels(bot, deadline_id, city_id)
+    # Languages without a catalog get the English note machine-translated, as the reminders were.
+    localizer = Localizer(bot.service(Translator))  # type: ignore[type-abstract]
+    english = render(note, DEFAULT_LOCALE)
+    for language in {channel.language for channel, _id in posted if catalog_locale(channel.language) is None}:
+        await localizer.prepare(language, [english], source=DEFAULT_LOCALE)
+    for channel, message_id in posted:
         adapter = bot.adapters.get(channel.platform)
         if adapter is None:
             continue
@@ -47,7 +54,8 @@ async def close_reminders(bot: Bot, deadline_id: int, city_id: int, note: Messag
             text = await adapter.fetch_message_text(ref, message_id)
             if text is None:
                 continue
-            said = render(note, catalog_locale(channel.language) or DEFAULT_LOCALE)
+            locale = catalog_locale(channel.language)
+            said = render(note, locale) if locale else localizer.get(channel.language, english, source=DEFAULT_LOCALE)
             await adapter.edit(ref, message_id, Outgoing(f"{text}\n{said}", kind="reminder"))
             closed.add(message_id)
         except Exception:  # one message that cannot be edited must not keep the others

@@ -7,7 +7,8 @@ import pytest
 
 from bot.events import Author, FormSubmitted, PersonRef
 from bot.outbound import Button, Form
-from tests.deadlines.helpers import deadlines, posts_in, reminder_states, reminders
+from bot.translation import Translator
+from tests.deadlines.helpers import RecordingTranslator, deadlines, posts_in, reminder_states, reminders
 from tests.harness import ConsoleHarness
 
 ADD = '@alice #lobby /icc deadline add title="Annual survey 2027" due=2027-01-29 audience=network:international'
@@ -62,6 +63,21 @@ async def test_done_by_command_and_snooze(sqlite_console: ConsoleHarness) -> Non
     assert posts_in(await console.say("!clock +30d"), "erlangen") == []
     reopened = await console.reply("@alice #lobby /icc deadline reopen 1 city=Erlangen")
     assert "no reminder of its plan is left" in reopened
+
+
+async def test_a_closed_reminder_says_who_answered_in_the_channels_language(sqlite_console: ConsoleHarness) -> None:
+    console = sqlite_console
+    console.bot.provide(Translator, RecordingTranslator())  # type: ignore[type-abstract]
+    entries = await console.say('@alice #lobby /icc deadline add title="Survey" due=2027-01-29 '
+                                'audience=cities:Milano', "!clock +5d")
+    [posted] = posts_in(entries, "milano")
+    assert "[1: [IT] Done]" in posted
+    *closed, answer = await console.say("@marco #milano /icc deadline done 1")
+    assert answer.startswith("[#milano → @marco] ✅ Milano")
+    # Italian has no catalog: the note is machine-translated, as the reminder was.
+    [reminder] = closed
+    assert reminder.startswith("[#milano] ✎ ICC bot: [IT] ⏰ Reminder: **Survey**")
+    assert reminder.endswith("\n[IT] ✅ Done: marked by Marco Rossi.") and "[1: " not in reminder
 
 
 async def test_reopen_plans_the_remaining_reminders_again(sqlite_console: ConsoleHarness) -> None:
