@@ -2,8 +2,9 @@
 (upcoming deadlines and their status, recent practices).
 
 Platforms only render it: `await home_page(bot, author)` gathers everything in the reader's
-language. Areas add their part in their `setup(bot)` with `bot.service(HomePage).add(part)`,
+language. Areas add their part in their `setup(bot)` with `home_parts(bot).add(part, order=…)`,
 where `part(ix)` returns the `HomeSection`s for the person of `ix` (an empty list to say nothing).
+This module imports none of those areas: they register with it.
 """
 
 from __future__ import annotations
@@ -47,22 +48,41 @@ class RenderedHome:
 
 HomePart = Callable[[Interaction], Awaitable[list[HomeSection]]]
 
+CITY_ORDER, DEADLINES_ORDER, PRACTICES_ORDER, DEFAULT_ORDER, ROLES_ORDER = 10, 20, 30, 50, 90
+"""Where a part stands on the page: the city first, then what it owes, what its groups did, and
+the person's own roles last."""
+
 
 @dataclass
 class HomePage:
-    """The parts of the home page, in the order they were added."""
+    """The parts of the home page, by `order`, then in the order they were added."""
 
     parts: list[HomePart] = field(default_factory=list)
+    _orders: list[int] = field(init=False, repr=False)
 
-    def add(self, part: HomePart) -> None:
-        self.parts.append(part)
+    def __post_init__(self) -> None:
+        self._orders = [DEFAULT_ORDER] * len(self.parts)
+
+    def add(self, part: HomePart, *, order: int = DEFAULT_ORDER) -> None:
+        index = sum(1 for existing in self._orders if existing <= order)
+        self.parts.insert(index, part)
+        self._orders.insert(index, order)
+
+
+def home_parts(bot: Bot) -> HomePage:
+    """The bot's home page, created on first use: any area may add its part in its `setup`,
+    whatever order the areas are loaded in."""
+    page = bot.maybe_service(HomePage)
+    if page is None:
+        page = HomePage()
+        bot.provide(HomePage, page)
+    return page
 
 
 def setup(bot: Bot) -> None:
-    page = HomePage()
-    page.add(city_part)
-    page.add(roles_part)
-    bot.provide(HomePage, page)
+    page = home_parts(bot)
+    page.add(city_part, order=CITY_ORDER)
+    page.add(roles_part, order=ROLES_ORDER)
 
 
 async def home_page(bot: Bot, author: Author) -> RenderedHome:
@@ -70,8 +90,8 @@ async def home_page(bot: Bot, author: Author) -> RenderedHome:
     out (and logged) rather than costing the person the whole page."""
     ix = await bot.interaction(author, None)
     sections: list[HomeSection] = []
-    page = bot.maybe_service(HomePage) or HomePage([city_part, roles_part])
-    for part in page.parts:
+    page = bot.maybe_service(HomePage)
+    for part in page.parts if page is not None else [city_part, roles_part]:
         try:
             sections += await part(ix)
         except Exception:

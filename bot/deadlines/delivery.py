@@ -270,7 +270,10 @@ class ReminderDelivery:
         if not targets and not reached:
             return {"state": "undeliverable", "note": UNDELIVERABLE}
         days_left = (deadline.due_date - local_date(now, city.timezone)).days
-        item = _Work(row, deadline, city, days_left, now - row.due_at > LATE_AFTER, len(targets), reached)
+        # The ids already recorded stay paired with the destinations reached before this attempt.
+        posted = row.message_ids.split(",") if reached else []
+        item = _Work(row, deadline, city, days_left, now - row.due_at > LATE_AFTER, len(targets), reached,
+                     posted if len(posted) == len(reached) else [""] * len(reached))
         if not targets:  # every destination was reached by an earlier attempt
             return self._outcome(item, now)
         return item, targets
@@ -328,8 +331,10 @@ class ReminderDelivery:
 
     async def _post(self, item: _Work, target: Destination, message: Rendered) -> None:
         try:
-            item.message_ids += await post_to(self.bot, target, message.text, buttons=message.buttons,
-                                              footnote=message.footnote, kind="reminder", pacer=self._pacer)
+            ids = await post_to(self.bot, target, message.text, buttons=message.buttons,
+                                footnote=message.footnote, kind="reminder", pacer=self._pacer)
+            # The last part carries the buttons: the one to edit once the city has answered.
+            item.message_ids.append(ids[-1] if ids else "")
             item.sent_to.append(target.key)
         except DeliveryError as error:
             log.warning("reminder %s to %s failed: %s", item.row.id, target.key, error.reason)

@@ -12,9 +12,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
+from babel.dates import format_date, format_time
 
 from bot.i18n import DEFAULT_LOCALE, Message, Text, _, _n, available_locales, join_lines, normalize_language, render
 from bot.outbound import Button
@@ -46,6 +47,13 @@ def format_day(day: date, locale: str) -> str:
         return format_date(day, format="full", locale=babel_locale(locale))
     except Exception:  # an odd locale code must not cost a reminder
         return format_date(day, format="full", locale=babel_locale(DEFAULT_LOCALE))
+
+
+def when_label(instant: datetime, zone: str, locale: str) -> str:
+    """`Tuesday 12 January 2027, 09:30 (Europe/Paris)`: an instant in a reader's or city's zone."""
+    local = instant.astimezone(ZoneInfo(zone))
+    clock = format_time(local.time(), format="HH:mm", locale=babel_locale(locale))
+    return f"{format_day(local.date(), locale)}, {clock} ({zone})"
 
 
 def name_list(names: Sequence[str], limit: int) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlmodel import col, select
+
 from bot.commands import Param, UsageError
 from bot.context import CommandContext
 from bot.core import Bot, channel_label
@@ -140,6 +142,11 @@ async def set_fields(ctx: CommandContext) -> None:
         if ctx.arg("channel") and here is not None:
             channel = await registry.ensure_channel(session, here.platform, here.workspace, here.channel,
                                                     name=here.channel, language=city.language)
+            # A city has one own channel (reminders go to the first one found): this one replaces it.
+            for previous in await session.exec(select(Channel).where(Channel.city_id == city.id,
+                                                                      col(Channel.id) != channel.id)):
+                previous.city_id = None
+                session.add(previous)
             channel.city_id = city.id
             session.add(channel)
         session.add(city)

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
-from babel.dates import format_time
 from babel.lists import format_list
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -21,12 +19,23 @@ from bot.context import CommandContext, Interaction
 from bot.core import Bot, refusal
 from bot.deadlines import actions
 from bot.deadlines.audience import audience_label, resolve_audience
+from bot.deadlines.closing import close_reminders
 from bot.deadlines.fields import FIELDS, MAX_DESCRIPTION, MAX_TITLE, DeadlineFields, FieldError, parse_fields
+from bot.deadlines.home import deadlines_part
 from bot.deadlines.planning import SNOOZES, local_date, parse_plan
 from bot.deadlines.recurrence import follow_up_answers
-from bot.deadlines.render import DONE_ACTION, SNOOZE_ACTION, babel_locale, format_day, name_list, relative_day
+from bot.deadlines.render import (
+    DONE_ACTION,
+    SNOOZE_ACTION,
+    babel_locale,
+    format_day,
+    name_list,
+    relative_day,
+    when_label,
+)
 from bot.deadlines.status import load_status, status_csv, status_message
 from bot.events import ButtonPressed, FormResult, FormSubmitted
+from bot.home import DEADLINES_ORDER, home_parts
 from bot.i18n import Message, Text, _, _n, join_lines
 from bot.lookups import city_named
 from bot.outbound import Form, FormField, Outgoing
@@ -88,6 +97,7 @@ def setup(bot: Bot) -> None:
             usage="/icc deadline status <id> [format=text|csv]",
             params=(deadline_id, Param("format", _("text or csv"), choices=("text", "csv"))))(status)
     bot.on_button("deadline.", on_button)
+    home_parts(bot).add(deadlines_part, order=DEADLINES_ORDER)
     bot.on_form(ADD_FORM, on_add_form)
     bot.on_form(EDIT_FORM, on_edit_form)
 
@@ -139,12 +149,6 @@ def plan_label(deadline: Deadline, locale: str) -> Message:
     steps_text = Message(", ".join(f"{{p{index}}}" for index in range(len(parts))),
                          {f"p{index}": part for index, part in enumerate(parts)})
     return _("{steps}, at {time} local time on working days", steps=steps_text, time=deadline.remind_at)
-
-
-def when_label(instant: datetime, zone: str, locale: str) -> str:
-    local = instant.astimezone(ZoneInfo(zone))
-    clock = format_time(local.time(), format="HH:mm", locale=babel_locale(locale))
-    return f"{format_day(local.date(), locale)}, {clock} ({zone})"
 
 
 def repeat_label(repeat: str | None) -> Message:
@@ -365,7 +369,7 @@ async def _city_of(ix: Interaction, session: AsyncSession, name: str) -> City:
     return city
 
 
-async def _mark_done(ix: Interaction, deadline_id: int, city: City) -> Message:
+async def _mark_done(ix: Interaction, deadline_id: int, city: City, pressed: ButtonPressed | None = None) -> Message:
     now = ix.bot.clock.now()
     async with ix.bot.db.session() as session:
         deadline = await _deadline(session, deadline_id)
@@ -383,6 +387,11 @@ async def _mark_done(ix: Interaction, deadline_id: int, city: City) -> Message:
                  date=format_day(local_date(entry.done_at, city.timezone), ix.locale),
                  who=who.display_name if who else "?")
     await follow_up_answers(ix.bot, deadline_id, now)
+    assert city.id is not None
+    note = _("✅ Done: marked by {name}.", name=ix.person.display_name)
+    closed = await close_reminders(ix.bot, deadline_id, city.id, note)
+    if pressed is not None and pressed.message_id not in closed:
+        await _close_reminder(ix, pressed, note)  # one whose message id was not on record
     return _("✅ {city} has answered **{title}**. No more reminders for it.", city=city.name, title=deadline.title)
 
 
@@ -455,8 +464,7 @@ async def on_button(ix: Interaction, event: ButtonPressed) -> None:
         return
     try:
         if event.action_id == DONE_ACTION:
-            answer = await _mark_done(ix, deadline_id, city)
-            await _close_reminder(ix, event, _("✅ Done: marked by {name}.", name=ix.person.display_name))
+            answer = await _mark_done(ix, deadline_id, city, event)
         elif event.action_id.startswith(SNOOZE_ACTION) and event.action_id[len(SNOOZE_ACTION):] in SNOOZES:
             answer = await _snooze(ix, deadline_id, city, event.action_id[len(SNOOZE_ACTION):])
         else:
@@ -468,7 +476,8 @@ async def on_button(ix: Interaction, event: ButtonPressed) -> None:
 
 
 async def _close_reminder(ix: Interaction, event: ButtonPressed, note: Message) -> None:
-    """The reminder whose Done was pressed loses its buttons and says who answered."""
+    """The reminder whose Done was pressed loses its buttons and says who answered (when
+    `close_reminders` did not know it)."""
     if event.channel is None or event.message_id is None:
         return
     adapter = ix.bot.adapters.get(event.channel.platform)

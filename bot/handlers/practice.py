@@ -11,6 +11,7 @@ from bot.context import CommandContext, Interaction
 from bot.core import Bot
 from bot.events import ButtonPressed, FormResult, FormSubmitted
 from bot.grammar import GrammarError, tokenize
+from bot.home import PRACTICES_ORDER, home_parts
 from bot.i18n import Message, _, _n, join_lines
 from bot.languages import base_language, language_name, parse_language
 from bot.lookups import city_named, network_named, topic_named
@@ -19,6 +20,7 @@ from bot.practices import service
 from bot.practices.english import FollowUp
 from bot.practices.export import FORMATS, LANGS, MEDIA_TYPES, export_practices
 from bot.practices.fields import LIMITS, topic_name, topic_options
+from bot.practices.home import practices_part
 from bot.practices.service import PracticeInputError, parse_id, reader_language
 from bot.translation import Translator
 from storage.models import City, Practice
@@ -44,6 +46,7 @@ def _field_params() -> tuple[Param, ...]:
 
 
 def setup(bot: Bot) -> None:
+    home_parts(bot).add(practices_part, order=PRACTICES_ORDER)
     command = bot.commands.command
     id_param = Param("id", _("the practice's number, like #12"), positional=True, required=True, kind="integer",
                      complete="practice")

@@ -90,6 +90,7 @@ class Reminder(SQLModel, table=True):
     sent_to: str = Field(default="", max_length=500)
     """Destinations already reached (`channel:<id>`, `person:<id>`), so a retry skips them."""
     message_ids: str = Field(default="", max_length=500)
+    """At each of `sent_to`, in the same order, the posted message that carries the buttons."""
 
 
 class Notice(SQLModel, table=True):

@@ -7,7 +7,8 @@ import pytest
 
 from bot.events import Author, FormSubmitted, PersonRef
 from bot.outbound import Button, Form
-from tests.deadlines.helpers import deadlines, posts_in, reminder_states, reminders
+from bot.translation import Translator
+from tests.deadlines.helpers import RecordingTranslator, deadlines, posts_in, reminder_states, reminders
 from tests.harness import ConsoleHarness
 
 ADD = '@alice #lobby /icc deadline add title="Annual survey 2027" due=2027-01-29 audience=network:international'
@@ -50,8 +51,12 @@ async def test_done_by_command_and_snooze(sqlite_console: ConsoleHarness) -> Non
     assert posts_in(await console.say("!clock 2027-01-25T08:00Z"), "erlangen") == []
     [folded] = posts_in(await console.say("!clock +2h"), "erlangen")
     assert "ist in 4 Tagen fällig" in folded
-    done = await console.reply("@jonas #erlangen /icc deadline done 1")
-    assert "Erlangen hat **Annual survey 2027** beantwortet" in done
+    done = await console.say("@jonas #erlangen /icc deadline done 1")
+    assert "Erlangen hat **Annual survey 2027** beantwortet" in done[-1]
+    # Both reminders Erlangen got lose their buttons and say who answered, in the channel's language
+    closed = [line for line in done[:-1] if line.startswith("[#erlangen] ✎")]
+    assert len(closed) == 2 == len(done) - 1
+    assert all(line.endswith("✅ Erledigt: markiert von Jonas Weber.") for line in closed)
     again = await console.reply("@jonas #erlangen /icc deadline done 1")
     assert "Erlangen hatte **Annual survey 2027** bereits beantwortet" in again and "Jonas Weber" in again
     assert "bereits beantwortet: Es steht keine Erinnerung mehr aus" in await console.reply(
@@ -59,6 +64,23 @@ async def test_done_by_command_and_snooze(sqlite_console: ConsoleHarness) -> Non
     assert posts_in(await console.say("!clock +30d"), "erlangen") == []
     reopened = await console.reply("@alice #lobby /icc deadline reopen 1 city=Erlangen")
     assert "no reminder of its plan is left" in reopened
+
+
+async def test_a_closed_reminder_says_who_answered_in_the_channels_language(sqlite_console: ConsoleHarness) -> None:
+    console = sqlite_console
+    console.bot.provide(Translator, RecordingTranslator())  # type: ignore[type-abstract]
+    # Milano's channel in Polish, a language with no catalog of the bot's own words.
+    await console.say("@alice #milano /icc lang pl")
+    entries = await console.say('@alice #lobby /icc deadline add title="Survey" due=2027-01-29 '
+                                'audience=cities:Milano', "!clock +5d")
+    [posted] = posts_in(entries, "milano")
+    assert "[1: [PL] Done]" in posted
+    *closed, answer = await console.say("@marco #milano /icc deadline done 1")
+    assert answer.startswith("[#milano → @marco] ✅ Milano")
+    # Polish has no catalog: the note is machine-translated, as the reminder was.
+    [reminder] = closed
+    assert reminder.startswith("[#milano] ✎ ICC bot: [PL] ⏰ Reminder: **Survey**")
+    assert reminder.endswith("\n[PL] ✅ Done: marked by Marco Rossi.") and "[1: " not in reminder
 
 
 async def test_reopen_plans_the_remaining_reminders_again(sqlite_console: ConsoleHarness) -> None:
@@ -78,7 +100,10 @@ async def test_only_coordinators_of_the_city_or_the_icc_team_answer(sqlite_conso
     assert "Це може зробити лише координатор цього міста або команда ICC." in await console.reply(
         "@olena #x /icc deadline done 1 city=Lyon")
     assert (await reminder_states(console.bot, 1))["dropped"] == 0
-    assert "Lyon has answered" in await console.reply("@alice #x /icc deadline done 1 city=Lyon")
+    *closed, answer = await console.say("@alice #x /icc deadline done 1 city=Lyon")
+    assert "Lyon has answered" in answer
+    [reminder] = closed   # the reminder in Lyon's channel, now without buttons, in French
+    assert reminder.startswith("[#lyon] ✎") and reminder.endswith("✅ Fait : indiqué par Alice Martin.")
     assert "Seule l'équipe ICC peut faire cela." in await console.reply("@marie #x /icc deadline status 1")
 
 

@@ -511,9 +511,9 @@ class DiscordAdapter(Adapter):
             log.warning("edit of %s is longer than one Discord message: the rest is posted after it", message_id)
         options: dict[str, Any] = {"content": parts[0], "allowed_mentions": NO_PINGS,
                                    "embeds": embeds if len(parts) == 1 else []}
-        view = buttons_view(message.buttons)
-        if view is not None and len(parts) == 1:
-            options["view"] = view
+        # The edited message has exactly the buttons given: none clears the old ones
+        # (discord.py sends `components: []` for `view=None`), as when a reminder is answered.
+        options["view"] = buttons_view(message.buttons) if len(parts) == 1 else None
         done = False
         if message.post_as is not None or via_webhook:
             webhook = await self.webhooks.get(channel)
