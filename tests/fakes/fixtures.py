@@ -55,8 +55,9 @@ async def discord_client(fake_discord: FakeDiscord) -> AsyncIterator[discord.Cli
 
 @pytest.fixture
 async def fake_deepl(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDeepL]:
-    """The fake, with the deepl client set to fail fast (no retries, 0.5 s timeout)."""
-    fast_deepl_client(monkeypatch, retries=0, timeout=0.5)
+    """The fake, with the deepl client set to fail fast (no retries, 2 s timeout: a loaded test machine
+    must not turn a healthy answer into a timeout; tests of hangs set 0.5 s themselves)."""
+    fast_deepl_client(monkeypatch, retries=0, timeout=2.0)
     async with FakeDeepL("test-key:fx") as fake:
         yield fake
 

@@ -11,6 +11,7 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlmodel import select
 
 from bot.events import Author, ChannelRef, MessagePosted, PersonRef
@@ -20,7 +21,7 @@ from bot.relay.outbox import Outbox
 from bot.translation import NotTranslated
 from bot.translation.notes import note_for
 from storage.models import OutboxItem
-from tests.fakes.fake_deepl import FakeDeepL
+from tests.fakes.fake_deepl import FakeDeepL, fast_deepl_client
 from tests.relay.conftest import RecordingConsole, start_harness
 
 GROUPS = {
@@ -68,7 +69,8 @@ class FlakyConsole(RecordingConsole):
 
 
 async def test_faults_and_a_crash_leave_every_copy_delivered_exactly_once(
-        sqlite_demo_url: str, fake_deepl: FakeDeepL) -> None:
+        sqlite_demo_url: str, fake_deepl: FakeDeepL, monkeypatch: pytest.MonkeyPatch) -> None:
+    fast_deepl_client(monkeypatch, retries=0, timeout=0.5)  # the injected 1 s hangs must time out
     rng = random.Random(7)
     deepl = {"deepl_auth_key": "test-key:fx", "deepl_server_url": fake_deepl.url}
     sources = [(group, channel, language) for group, channels in GROUPS.items()

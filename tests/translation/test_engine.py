@@ -187,7 +187,11 @@ async def test_503_exhausted_leaves_the_text_untranslated_quickly(translator: De
 
 
 async def test_a_hanging_deepl_is_given_up_on_within_the_timeout(translator: DeepLTranslator,
-                                                                 fake_deepl: FakeDeepL) -> None:
+                                                                 fake_deepl: FakeDeepL,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.fakes.fake_deepl import fast_deepl_client
+
+    fast_deepl_client(monkeypatch, retries=0, timeout=0.5)
     await translator.translate(["Réchauffement"], "de")  # languages known
     fake_deepl.hang_next(5, path="/v2/translate")
     loop = asyncio.get_running_loop()
