@@ -66,6 +66,8 @@ GLOSSARY_RETRY_AFTER = 600.0
 DEFAULT_WORKERS = 16
 """Threads for DeepL calls: enough for every target language of a message at once."""
 MAX_WORKERS = 64
+STORE_BATCH = 200
+"""Fresh translations written at the latest once this many wait (under a steady stream of requests)."""
 ANALYSES_SIZE = 256
 """Texts whose split and language guess are kept (a message is asked for in each target language)."""
 FORMALITIES = frozenset({"more", "less", "prefer_more", "prefer_less"})
@@ -235,6 +237,8 @@ class DeepLTranslator:
     async def flush(self) -> None:
         """Write the translations not stored yet and the pending usage counters (periodically,
         before `/icc usage`, at stop)."""
+        if self._unstored:
+            self._store_soon()
         while self._store_task is not None and not self._store_task.done():
             await asyncio.shield(self._store_task)
         if self.counters.empty:
@@ -468,6 +472,8 @@ class DeepLTranslator:
                 if not future.done():
                     future.set_result(outcomes.get(key, NotTranslated.UNAVAILABLE))
                 self._inflight.pop(key, None)
+            if owned and self._unstored and not self._inflight:
+                self._store_soon()
         for key, future in joined.items():
             outcome = await asyncio.shield(future)
             outcomes[key] = _Done(outcome.xml, outcome.source, outcome.characters) if isinstance(outcome, _Done) \
@@ -546,16 +552,21 @@ class DeepLTranslator:
 
     def _store_later(self, entries: Iterable[TranslationCacheEntry]) -> None:
         """Have fresh translations written without making their caller wait: they are in memory
-        already (a repeat is served from there), and the write follows at once, with the usage
-        counters, in one transaction for all that finished meanwhile."""
+        already (a repeat is served from there, `_stored` serves them to lookups), and they are
+        written with the usage counters as soon as no other request is out — one transaction for
+        a message's languages rather than one each — or once `STORE_BATCH` are waiting."""
         for entry in entries:
             self._unstored.setdefault(entry.key, entry)
+        if not self._inflight or len(self._unstored) >= STORE_BATCH:
+            self._store_soon()
+
+    def _store_soon(self) -> None:
         if self._store_task is None or self._store_task.done():
             self._store_task = asyncio.get_running_loop().create_task(self._store(), name="translation-cache-store")
 
     async def _store(self) -> None:
         while self._unstored:
-            await asyncio.sleep(0)  # the other languages of the same message finish together
+            await asyncio.sleep(0)  # the callers woken by these translations go first
             batch = dict(self._unstored)
             pending = self.counters.take()
             try:
