@@ -84,17 +84,9 @@ async def run(messages: int, warmup: int, database_url: str | None, deepl_worker
         with tempfile.TemporaryDirectory(prefix="icc-fanout-") as scratch:
             url = database_url or f"sqlite:///{Path(scratch) / 'fanout.db'}"
             settings = Settings(_env_file=None, database_url=url, deepl_auth_key=KEY, deepl_server_url=urls["deepl"])
+            if deepl_workers is not None:  # otherwise DEEPL_MAX_WORKERS's default
+                settings = settings.model_copy(update={"deepl_max_workers": deepl_workers})
             bot = await create_bot(settings, database_url=url, clock=SystemClock())
-            if deepl_workers is not None:
-                # The same translator with a wider thread pool (the default is the translation
-                # service's own choice): shows what the relay does when DeepL calls run side by side.
-                from bot.translation import Translator
-                from bot.translation.engine import DeepLTranslator
-
-                wider = DeepLTranslator(KEY, server_url=urls["deepl"], db=bot.db, clock=bot.clock,
-                                        max_workers=deepl_workers)
-                bot.provide(Translator, wider)  # type: ignore[type-abstract]
-                bot.on_stop(wider.close)
             adapter = LoopbackAdapter(urls["chat"])
             bot.add_adapter(adapter)
             await bot.start()
@@ -163,7 +155,7 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--database-url", help="default: a SQLite file in a temporary folder")
-    parser.add_argument("--deepl-workers", type=int, help="threads for DeepL calls (default: the translator's own)")
+    parser.add_argument("--deepl-workers", type=int, help="DEEPL_MAX_WORKERS (default: the setting's default)")
     args = parser.parse_args()
     return asyncio.run(run(args.messages, args.warmup, args.database_url, args.deepl_workers))
 

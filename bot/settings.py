@@ -39,6 +39,9 @@ class Settings(BaseSettings):
 
     deepl_auth_key: SecretStr | None = None
     deepl_server_url: str | None = None
+    deepl_max_workers: int = Field(default=16, ge=1, le=64)
+    """Threads for DeepL calls (the client blocks). One relayed message asks one request per target
+    language at once; fewer threads than languages in use make them wait in turn."""
 
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: str = "INFO"

@@ -10,9 +10,14 @@ What one `translate(texts, target, …)` call does, cheapest first:
 3. each text is split into segments (`bot.translation.markup`) keyed by a hash of the segment,
    source, target, glossary version and formality; segments found in memory (LRU), in flight for
    another caller (single flight: identical concurrent requests make one DeepL call) or in the
-   database cost nothing;
+   database cost nothing. The database is asked in one query for whatever all callers need at
+   that moment (a relayed message's target languages look up together);
 4. the rest go to DeepL together — one request, or a few when they exceed DeepL's 50 texts or
-   ~100 KiB per request — from a bounded thread pool, since the client blocks;
+   ~100 KiB per request — from a bounded thread pool (`DEEPL_MAX_WORKERS`, default 16: a
+   message's target languages go side by side), since the client blocks. New translations are
+   in memory at once and written to the database right after, in the background (one
+   transaction for all that finished together), so the caller posts without waiting for the
+   write; `flush`/`close` wait for it;
 5. faults never escape: 429/5xx are retried briefly by the client (2 retries, 5 s per attempt),
    the whole call is bounded by `call_deadline`, and anything else (456 quota, a hang, garbage)
    returns the original with the reason. A 456 also calls `on_quota` (the ICC team's alert).
@@ -26,7 +31,7 @@ import logging
 import threading
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -58,6 +63,13 @@ MAX_TEXTS_PER_REQUEST = 50
 MAX_REQUEST_BYTES = 100 * 1024  # DeepL refuses bodies over 128 KiB; leave room for JSON and options
 MEMORY_CACHE_SIZE = 20_000
 GLOSSARY_RETRY_AFTER = 600.0
+DEFAULT_WORKERS = 16
+"""Threads for DeepL calls: enough for every target language of a message at once."""
+MAX_WORKERS = 64
+STORE_BATCH = 200
+"""Fresh translations written at the latest once this many wait (under a steady stream of requests)."""
+ANALYSES_SIZE = 256
+"""Texts whose split and language guess are kept (a message is asked for in each target language)."""
 FORMALITIES = frozenset({"more", "less", "prefer_more", "prefer_less"})
 
 
@@ -131,7 +143,7 @@ class DeepLTranslator:
 
     def __init__(self, auth_key: str, *, db: Database, clock: Clock, server_url: str | None = None,
                  detector: LanguageDetector | None = None, glossary: Glossary | None = None,
-                 max_workers: int = 4, call_deadline: float = CALL_DEADLINE,
+                 max_workers: int = DEFAULT_WORKERS, call_deadline: float = CALL_DEADLINE,
                  on_quota: Callable[[], Awaitable[None]] | None = None) -> None:
         self._auth_key = auth_key
         self._server_url = server_url
@@ -143,12 +155,19 @@ class DeepLTranslator:
         self.on_quota = on_quota
         self.account = hashlib.sha256(f"{server_url or 'deepl'}\0{auth_key}".encode()).hexdigest()[:32]
         self.counters = UsageCounters()
-        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="deepl")
+        self.max_workers = min(max(int(max_workers), 1), MAX_WORKERS)
+        self._pool = ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="deepl")
         self._local = threading.local()
         self._clients: list[deepl.Translator] = []
         self._clients_lock = threading.Lock()
         self._memory: OrderedDict[str, _Done] = OrderedDict()
         self._inflight: dict[str, asyncio.Future[_Outcome]] = {}
+        self._analyses: OrderedDict[str, tuple[Encoded, str, Guess | None]] = OrderedDict()
+        self._lookups: list[tuple[list[str], asyncio.Future[dict[str, TranslationCacheEntry]]]] = []
+        self._lookup_task: asyncio.Task[None] | None = None
+        self._unstored: dict[str, TranslationCacheEntry] = {}
+        """Fresh translations not yet in the database (in memory already), oldest first."""
+        self._store_task: asyncio.Task[None] | None = None
         self._offered: _Offered | None = None
         self._offered_lock = asyncio.Lock()
         self._glossaries: dict[tuple[str, str, str], str] = {}
@@ -166,8 +185,8 @@ class DeepLTranslator:
             return []
         plans = []
         for text in texts:
-            encoded = encode(text)
-            plans.append(_Plan(text, encoded, words_of(text) if encoded.segments else ""))
+            encoded, words = self._analysed(text)
+            plans.append(_Plan(text, encoded, words))
         results: list[Translation | None] = [None] * len(plans)
         if source is None and any(plan.encoded.segments for plan in plans):
             await self._load_detector()
@@ -176,7 +195,7 @@ class DeepLTranslator:
                 results[index] = Translation(plan.text, source, target, NotTranslated.SAME_LANGUAGE)
                 continue
             if source is None:
-                plan.guess = self._guess(plan.words)
+                plan.guess = self._guess_of(plan.text, plan.words)
             plan.known_source = source or self._confirmed(plan, likely_source)
             if self._already_in(plan, target, source, likely_source):
                 results[index] = self._skipped(plan, target)
@@ -216,7 +235,12 @@ class DeepLTranslator:
         await self._load_detector()
 
     async def flush(self) -> None:
-        """Write the pending usage counters (periodically, before `/icc usage`, at stop)."""
+        """Write the translations not stored yet and the pending usage counters (periodically,
+        before `/icc usage`, at stop)."""
+        if self._unstored:
+            self._store_soon()
+        while self._store_task is not None and not self._store_task.done():
+            await asyncio.shield(self._store_task)
         if self.counters.empty:
             return
         values = self.counters.take()
@@ -247,6 +271,31 @@ class DeepLTranslator:
             await asyncio.get_running_loop().run_in_executor(self._pool, self.detector.load)
         except Exception:
             log.exception("the language detector could not load; every text goes to DeepL")
+
+    def _analysed(self, text: str) -> tuple[Encoded, str]:
+        """The text's segments and its words for detection, worked out once for all the target
+        languages it is asked for (the relay asks once per language)."""
+        known = self._analyses.get(text)
+        if known is None:
+            encoded = encode(text)
+            known = (encoded, words_of(text) if encoded.segments else "", None)
+            self._keep_analysis(text, known)
+        return known[0], known[1]
+
+    def _guess_of(self, text: str, words: str) -> Guess | None:
+        known = self._analyses.get(text)
+        if known is not None and known[2] is not None:
+            return known[2]
+        guess = self._guess(words)
+        if known is not None and guess is not None:
+            self._keep_analysis(text, (known[0], known[1], guess))
+        return guess
+
+    def _keep_analysis(self, text: str, analysis: tuple[Encoded, str, Guess | None]) -> None:
+        self._analyses[text] = analysis
+        self._analyses.move_to_end(text)
+        while len(self._analyses) > ANALYSES_SIZE:
+            self._analyses.popitem(last=False)
 
     def _guess(self, words: str) -> Guess | None:
         if not self.detector.loaded:
@@ -423,6 +472,8 @@ class DeepLTranslator:
                 if not future.done():
                     future.set_result(outcomes.get(key, NotTranslated.UNAVAILABLE))
                 self._inflight.pop(key, None)
+            if owned and self._unstored and not self._inflight:
+                self._store_soon()
         for key, future in joined.items():
             outcome = await asyncio.shield(future)
             outcomes[key] = _Done(outcome.xml, outcome.source, outcome.characters) if isinstance(outcome, _Done) \
@@ -438,9 +489,7 @@ class DeepLTranslator:
                      alternates: dict[str, list[str]], offered: _Offered) -> dict[str, _Outcome]:
         outcomes: dict[str, _Outcome] = {}
         try:
-            async with self.db.session() as session:
-                stored = await queries.cached_segments(
-                    session, [*keys, *(other for key in keys for other in alternates.get(key, ()))])
+            stored = await self._stored([*keys, *(other for key in keys for other in alternates.get(key, ()))])
         except Exception:
             log.exception("translation cache unreadable; asking DeepL")
             stored = {}
@@ -465,15 +514,71 @@ class DeepLTranslator:
                 fresh.setdefault(store_key, TranslationCacheEntry(
                     key=store_key, target=target, source=outcome.source or None, text=outcome.xml,
                     characters=outcome.characters, created_at=self.clock.now()))
-        pending = self.counters.take()
-        try:
-            async with self.db.session() as session:
-                await queries.store_segments(session, fresh.values())
-                await queries.add_usage(session, self.clock.now().date(), **pending)
-        except Exception:
-            self.counters.put_back(pending)
-            log.exception("could not store translations; they stay cached in memory")
+        self._store_later(fresh.values())
         return outcomes
+
+    # ---- the database side of the cache --------------------------------------------------------------
+
+    async def _stored(self, keys: list[str]) -> dict[str, TranslationCacheEntry]:
+        """Cache rows for `keys`. Callers that ask at the same moment (a message's target
+        languages) share one query; what is asked while it runs goes in the next one."""
+        found = {key: self._unstored[key] for key in keys if key in self._unstored}
+        wanted = [key for key in keys if key not in found]
+        if not wanted:
+            return found
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[dict[str, TranslationCacheEntry]] = loop.create_future()
+        self._lookups.append((wanted, future))
+        if self._lookup_task is None or self._lookup_task.done():
+            self._lookup_task = loop.create_task(self._look_up(), name="translation-cache-lookup")
+        found.update(await asyncio.shield(future))
+        return found
+
+    async def _look_up(self) -> None:
+        while self._lookups:
+            await asyncio.sleep(0)  # the other languages of the same message are one step behind
+            batch, self._lookups = self._lookups, []
+            try:
+                async with self.db.session() as session:
+                    rows = await queries.cached_segments(session, [key for keys, _ in batch for key in keys])
+            except Exception as error:
+                for _keys, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+                continue
+            for keys, future in batch:
+                if not future.done():
+                    future.set_result({key: rows[key] for key in keys if key in rows})
+
+    def _store_later(self, entries: Iterable[TranslationCacheEntry]) -> None:
+        """Have fresh translations written without making their caller wait: they are in memory
+        already (a repeat is served from there, `_stored` serves them to lookups), and they are
+        written with the usage counters as soon as no other request is out — one transaction for
+        a message's languages rather than one each — or once `STORE_BATCH` are waiting."""
+        for entry in entries:
+            self._unstored.setdefault(entry.key, entry)
+        if not self._inflight or len(self._unstored) >= STORE_BATCH:
+            self._store_soon()
+
+    def _store_soon(self) -> None:
+        if self._store_task is None or self._store_task.done():
+            self._store_task = asyncio.get_running_loop().create_task(self._store(), name="translation-cache-store")
+
+    async def _store(self) -> None:
+        while self._unstored:
+            await asyncio.sleep(0)  # the callers woken by these translations go first
+            batch = dict(self._unstored)
+            pending = self.counters.take()
+            try:
+                async with self.db.session() as session:
+                    await queries.store_segments(session, batch.values())
+                    await queries.add_usage(session, self.clock.now().date(), **pending)
+            except Exception:
+                self.counters.put_back(pending)
+                log.exception("could not store %d translations; they stay cached in memory", len(batch))
+            for key, entry in batch.items():
+                if self._unstored.get(key) is entry:
+                    del self._unstored[key]
 
     def _remember(self, key: str, outcome: _Done) -> _Done:
         self._memory[key] = _Done(outcome.xml, outcome.source, outcome.characters)

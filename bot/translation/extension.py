@@ -31,7 +31,8 @@ def setup(bot: Bot) -> None:
         bot.spawn(send_quota_alert(bot), name="deepl-quota-alert")
 
     translator = DeepLTranslator(settings.deepl_auth_key.get_secret_value(), server_url=settings.deepl_server_url,
-                                 db=bot.db, clock=bot.clock, on_quota=on_quota)
+                                 db=bot.db, clock=bot.clock, on_quota=on_quota,
+                                 max_workers=settings.deepl_max_workers)
     bot.provide(Translator, translator)  # type: ignore[type-abstract]
     bot.scheduler.add(UsageWriter(translator), every=UsageWriter.every)
     bot.on_stop(translator.close)

@@ -320,3 +320,80 @@ async def test_counters_are_written_at_most_once_a_minute(translator: DeepLTrans
     async with translator.db.session() as session:
         totals = await queries.usage_between(session, now.date(), now.date())
     assert totals.saved_by_skip == 40
+
+
+NINE = ["fr", "de", "es", "it", "pt", "uk", "pl", "nl", "el"]
+
+
+async def test_a_message_s_target_languages_go_to_deepl_side_by_side(translator_factory: TranslatorFactory,
+                                                                     fake_deepl: FakeDeepL) -> None:
+    translator = translator_factory()  # DEEPL_MAX_WORKERS's default
+    await translator.translate(["Réchauffement"], "de")  # languages and detector ready
+    fake_deepl.set_latency(0.3, "/v2/translate")
+    results = await asyncio.gather(*(translator.translate([ENGLISH], language, likely_source="en")
+                                     for language in NINE))
+    assert all(result.translated for [result] in results)
+    arrivals = [call.record.time for call in fake_deepl.translate_calls[1:]]
+    assert len(arrivals) == len(NINE)
+    # Every request was out before the first answer came back.
+    assert max(arrivals) - min(arrivals) < 0.3
+
+
+async def test_few_workers_make_the_languages_wait_in_turn(translator_factory: TranslatorFactory,
+                                                           fake_deepl: FakeDeepL) -> None:
+    translator = translator_factory(max_workers=2)
+    await translator.translate(["Réchauffement"], "de")
+    fake_deepl.set_latency(0.3, "/v2/translate")
+    await asyncio.gather(*(translator.translate([ENGLISH], language, likely_source="en") for language in NINE[:4]))
+    arrivals = sorted(call.record.time for call in fake_deepl.translate_calls[1:])
+    assert len(arrivals) == 4
+    assert arrivals[2] - arrivals[0] >= 0.29  # the third waited for an answer
+
+
+async def test_the_languages_of_a_message_are_looked_up_in_the_cache_together(
+        translator_factory: TranslatorFactory, fake_deepl: FakeDeepL) -> None:
+    from sqlalchemy import event
+
+    translator = translator_factory()
+    await translator.translate(["Réchauffement"], "de")
+    lookups: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "translation_cache" in statement:
+            lookups.append(statement)
+
+    event.listen(translator.db.engine.sync_engine, "before_cursor_execute", count)
+    results = await asyncio.gather(*(translator.translate([ENGLISH], language, likely_source="en")
+                                     for language in NINE))
+    assert all(result.translated and not result.from_cache for [result] in results)
+    assert len(lookups) == 1
+    assert len(fake_deepl.translate_calls) == 1 + len(NINE)
+
+
+async def test_fresh_translations_reach_the_database_for_another_process(translator_factory: TranslatorFactory,
+                                                                         fake_deepl: FakeDeepL) -> None:
+    first = translator_factory()
+    for language in NINE[:3]:
+        [done] = await first.translate([ENGLISH], language, likely_source="en")
+        assert done.translated
+    await first.flush()  # the usage writer's minute, or `/icc usage`
+    other = translator_factory()  # a second bot process on the same database, first still running
+    again = await asyncio.gather(*(other.translate([ENGLISH], language, likely_source="en")
+                                   for language in NINE[:3]))
+    assert all(result.from_cache for [result] in again)
+    assert len(fake_deepl.translate_calls) == 3
+    async with other.db.session() as session:
+        totals = await queries.usage_between(session, first.clock.now().date(), first.clock.now().date())
+    assert totals.requests == 3
+
+
+def test_deepl_max_workers_is_a_bounded_setting() -> None:
+    from pydantic import ValidationError
+
+    from bot.settings import Settings
+
+    assert Settings(_env_file=None).deepl_max_workers == 16
+    assert Settings(_env_file=None, deepl_max_workers=9).deepl_max_workers == 9
+    for wrong in (0, 65):
+        with pytest.raises(ValidationError):
+            Settings(_env_file=None, deepl_max_workers=wrong)
