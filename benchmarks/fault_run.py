@@ -37,11 +37,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import aiohttp
 
 from benchmarks.throughput import LANGUAGE_COUNT, Processes, all_posts, check_copies, messages_for, send
+from bot.i18n import available_locales
 from bot.translation import NotTranslated
 from bot.translation.notes import note_for
 
 # Every untranslated note in the languages the destinations' footnotes are written in.
-NOTES = {note for reason in NotTranslated for locale in ("en", "fr") if (note := note_for(reason, locale, "el"))}
+NOTES = {note for reason in NotTranslated for locale in available_locales()
+         if (note := note_for(reason, locale, "el"))}
 
 
 async def run(count: int, groups: int, graceful: bool, nonce: bool, seed: int) -> int:
