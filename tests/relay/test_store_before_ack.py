@@ -5,10 +5,6 @@ retries — are tested with their adapters.)"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
 from tests.database_faults import DatabaseFaults
 from tests.harness import ConsoleHarness
 
@@ -16,19 +12,10 @@ LINE = "@marie #rumeurs-fr Bonjour à tous, la réunion est jeudi."
 OTHER_CHANNELS = ("rumours-en", "chutky-uk", "rumores-es", "dicerie-it")
 
 
-@pytest.fixture
-async def harness(demo_database_url: str) -> AsyncIterator[ConsoleHarness]:
-    harness = await ConsoleHarness.start(demo_database_url, demo=False)
-    try:
-        yield harness
-    finally:
-        await harness.stop()
-
-
-async def typed_while_failing(harness: ConsoleHarness, line: str) -> list[str]:
+async def typed_while_failing(console: ConsoleHarness, line: str) -> list[str]:
     """A line typed while the database fails (waiting for the bot to settle would ask it too)."""
-    await harness.adapter.feed(line)
-    return harness.new_entries()
+    await console.adapter.feed(line)
+    return console.new_entries()
 
 
 def relayed(entries: list[str]) -> list[str]:
@@ -36,38 +23,38 @@ def relayed(entries: list[str]) -> list[str]:
 
 
 async def test_a_message_the_database_refuses_is_one_clear_line_and_nothing_is_relayed(
-        harness: ConsoleHarness) -> None:
-    with DatabaseFaults(harness.bot.db) as faults:
+        console: ConsoleHarness) -> None:
+    with DatabaseFaults(console.bot.db) as faults:
         faults.fail_commits()
-        [entry] = await typed_while_failing(harness, LINE)
+        [entry] = await typed_while_failing(console, LINE)
         assert entry.startswith("[console] error: the message m1 in console:local/rumeurs-fr was not stored "
                                 "(OperationalError: ")
         assert entry.endswith("nothing was relayed: type it again once the database is back")
         assert "\n" not in entry and "Bonjour" not in entry  # no statement, no parameters
         faults.recover()
-        await harness.bot.wait_idle()
-        assert harness.new_entries() == []
-        assert relayed(await harness.say(LINE)) == sorted(OTHER_CHANNELS)
+        await console.bot.wait_idle()
+        assert console.new_entries() == []
+        assert relayed(await console.say(LINE)) == sorted(OTHER_CHANNELS)
 
 
-async def test_a_refused_connection_is_not_stored_either(harness: ConsoleHarness) -> None:
-    with DatabaseFaults(harness.bot.db) as faults:
+async def test_a_refused_connection_is_not_stored_either(console: ConsoleHarness) -> None:
+    with DatabaseFaults(console.bot.db) as faults:
         await faults.fail_connects()
-        [entry] = await typed_while_failing(harness, LINE)
+        [entry] = await typed_while_failing(console, LINE)
         assert entry.startswith("[console] error: the message m1 in console:local/rumeurs-fr was not stored")
         assert faults.refused_connects >= 1
         faults.recover()
-        assert relayed(await harness.say("@marie #rumeurs-fr !edit ^ Bonjour, la réunion est vendredi.")) == []
-        assert relayed(await harness.say(LINE)) == sorted(OTHER_CHANNELS)
+        assert relayed(await console.say("@marie #rumeurs-fr !edit ^ Bonjour, la réunion est vendredi.")) == []
+        assert relayed(await console.say(LINE)) == sorted(OTHER_CHANNELS)
 
 
-async def test_an_edit_the_database_refuses_is_said_and_the_copies_keep_their_text(harness: ConsoleHarness) -> None:
-    assert relayed(await harness.say(LINE)) == sorted(OTHER_CHANNELS)
-    with DatabaseFaults(harness.bot.db) as faults:
+async def test_an_edit_the_database_refuses_is_said_and_the_copies_keep_their_text(console: ConsoleHarness) -> None:
+    assert relayed(await console.say(LINE)) == sorted(OTHER_CHANNELS)
+    with DatabaseFaults(console.bot.db) as faults:
         faults.fail_commits()
-        [entry] = await typed_while_failing(harness, "@marie #rumeurs-fr !edit ^ Bonjour, la réunion est vendredi.")
+        [entry] = await typed_while_failing(console, "@marie #rumeurs-fr !edit ^ Bonjour, la réunion est vendredi.")
         assert entry.startswith("[console] error: the edit of message m1 in console:local/rumeurs-fr was not "
                                 "stored")
         faults.recover()
-        edits = await harness.say("@marie #rumeurs-fr !edit ^ Bonjour, la réunion est vendredi.")
+        edits = await console.say("@marie #rumeurs-fr !edit ^ Bonjour, la réunion est vendredi.")
     assert sorted(e.split("]")[0][2:] for e in edits if "✎" in e) == sorted(OTHER_CHANNELS)

@@ -4,28 +4,13 @@ anti-rumours group with the console's channels."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
-
 from tests.fakes import discord_gateway as gw
-from tests.fakes.fake_deepl import FakeDeepL
 from tests.fakes.fake_discord import FakeDiscord
 from tests.platforms.discord.harness import ANA, GUILD, GUILD_B, IVO, RUMEURS, RUMOURS, DiscordHarness
 
 WEBHOOK_EXECUTE = "POST /webhooks/{webhook_id}/{webhook_token}"
-
-
-@pytest.fixture
-async def network(fake_discord: FakeDiscord, fake_deepl: FakeDeepL, sqlite_demo_url: str
-                  ) -> AsyncIterator[DiscordHarness]:
-    harness = await DiscordHarness.start(fake_discord, sqlite_demo_url, console=True,
-                                         deepl_auth_key=fake_deepl.auth_key, deepl_server_url=fake_deepl.url)
-    try:
-        yield harness
-    finally:
-        await harness.stop()
 
 
 def relays(fake: FakeDiscord, channel: str | None = None) -> list[Any]:

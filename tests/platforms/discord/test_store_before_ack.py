@@ -6,7 +6,6 @@ relay, the database made to fail through SQLAlchemy's events, the clock moved by
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -16,24 +15,12 @@ from bot.events import MessagePosted
 from bot.platforms.pending import PendingEvents
 from tests.database_faults import DatabaseFaults
 from tests.fakes import discord_gateway as gw
-from tests.fakes.fake_deepl import FakeDeepL
 from tests.fakes.fake_discord import FakeDiscord
 from tests.platforms.discord.harness import ANA, GUILD, RUMEURS, RUMOURS, DiscordHarness
 from tests.platforms.discord.test_relay import relays
 
 LOG = "bot.platforms.pending"
 CONSOLE_CHANNELS = ["[#chutky-uk", "[#dicerie-it", "[#rumeurs-fr", "[#rumores-es", "[#rumours-en"]
-
-
-@pytest.fixture
-async def network(fake_discord: FakeDiscord, fake_deepl: FakeDeepL, sqlite_demo_url: str
-                  ) -> AsyncIterator[DiscordHarness]:
-    harness = await DiscordHarness.start(fake_discord, sqlite_demo_url, console=True,
-                                         deepl_auth_key=fake_deepl.auth_key, deepl_server_url=fake_deepl.url)
-    try:
-        yield harness
-    finally:
-        await harness.stop()
 
 
 def pending(network: DiscordHarness) -> PendingEvents:
