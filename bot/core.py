@@ -13,6 +13,7 @@ form and button handlers, jobs and services there.
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
@@ -100,6 +101,21 @@ class NotStored(Exception):
         return isinstance(self.cause, SQLAlchemyError | OSError | TimeoutError)
 
 
+_FROZEN: list[bool] = []
+
+
+def freeze_startup_heap() -> None:
+    """Keep what start-up loaded (modules, SQLAlchemy's mappers, catalogs: some 150,000 objects)
+    out of the cyclic garbage collector's full passes, once per process. Each full pass stops the
+    event loop for as long as it takes to walk every tracked object: 50-90 ms with all of them,
+    which every message in flight then waits out. They live as long as the process anyway."""
+    if _FROZEN:
+        return
+    _FROZEN.append(True)
+    gc.collect()
+    gc.freeze()
+
+
 def describe(event: Receivable) -> str:
     """`message 1700000000.0001 in slack:T1/C1`, for log lines."""
     kind = {MessagePosted: "message", MessageEdited: "edit of message", MessageDeleted: "deletion of message",
@@ -177,6 +193,7 @@ class Bot:
     # ---- life cycle ----------------------------------------------------------------------------
 
     async def start(self, *, run_scheduler: bool = True) -> None:
+        freeze_startup_heap()
         for adapter in self.adapters:
             await adapter.start(self)
         if run_scheduler:

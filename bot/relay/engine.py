@@ -201,9 +201,14 @@ class Relay:
         self.bot = bot
         self.outbox = outbox
         self._sources: _Memo[int, Source] = _Memo(2048)
-        self._translations: _Memo[tuple[Any, ...], asyncio.Task[Translation]] = _Memo(4096)
-        self._guesses: _Memo[tuple[str, str, str, str, int], asyncio.Task[str | None]] = _Memo(2048)
+        # Work under way is kept as its task, finished work as its result: a done task would keep
+        # its coroutine and context too, objects for every pass of the garbage collector to walk.
+        self._translations: _Memo[tuple[Any, ...], asyncio.Task[Translation] | Translation] = _Memo(4096)
+        self._guesses: _Memo[tuple[str, str, str, str, int], asyncio.Task[str | None] | tuple[str | None]] \
+            = _Memo(2048)
         self._batchers: dict[tuple[str | None, ...], TranslationBatcher] = {}
+        self._destination_sets: _Memo[tuple[ChannelRef, tuple[Destination, ...]], Mapping[ChannelRef, Destination]] \
+            = _Memo(256)
 
     # ---- incoming ------------------------------------------------------------------------------
 
@@ -222,9 +227,8 @@ class Relay:
             if source_channel is None or source_channel.group_id is None or context.is_copy or context.is_stored:
                 return  # not linked, one of our own copies reported back, or a replay
             root = await self._thread_root(session, event, source_channel.group_id)
-        channels = context.channels
         group_id = source_channel.group_id
-        destinations = {d.channel: d for d in map(Destination.of, channels) if d.channel != ref}
+        destinations = self._destinations_of(ref, context.channels)
         draft = Source(0, group_id, ref, event.message_id, event.author.display_name, event.author.avatar_url,
                        event.text, attachments, 1, source_channel.language, root, destinations=destinations)
         # Translating takes longest: it starts now, while the message is being stored.
@@ -238,6 +242,17 @@ class Relay:
         self._sources.put(relay_id, replace(draft, id=relay_id))
         if destinations:
             self.bot.spawn(self.outbox.dispatch(batch), name=f"relay-{relay_id}")
+
+    def _destinations_of(self, ref: ChannelRef, channels: Sequence[Channel]) -> Mapping[ChannelRef, Destination]:
+        """The group's channels but `ref`, as one mapping shared by the messages that see the same
+        ones. Each message keeps it until its copies are out; one of its own (with a `Destination`
+        per channel) would leave hundreds of objects per message for every pass of the garbage
+        collector to walk, a pause of the event loop that grows with the traffic."""
+        fresh = tuple(d for d in map(Destination.of, channels) if d.channel != ref)
+        known = self._destination_sets.get((ref, fresh))
+        if known is None:
+            known = self._destination_sets.put((ref, fresh), {d.channel: d for d in fresh})
+        return known
 
     async def _store_many(self, session: AsyncSession, intakes: list[_Intake]) -> list[tuple[int, Enqueued] | None]:
         """Store new messages and their deliveries, several in one go (three statements however
@@ -511,26 +526,37 @@ class Relay:
                 self._translation_task(source, destination)
 
     async def _translation(self, source: Source, destination: Destination, *, retry: bool = False) -> Translation:
-        task = self._translation_task(source, destination)
-        result = await asyncio.shield(task)
+        result = await self._translated(source, destination)
         if retry and result.not_translated == NotTranslated.UNAVAILABLE:
             # A later try of this delivery: DeepL may be back.
             self._translations.pop(self._translation_key(source, destination), None)
-            result = await asyncio.shield(self._translation_task(source, destination))
+            result = await self._translated(source, destination)
         return result
+
+    async def _translated(self, source: Source, destination: Destination) -> Translation:
+        known = self._translation_task(source, destination)
+        return known if isinstance(known, Translation) else await asyncio.shield(known)
 
     @staticmethod
     def _translation_key(source: Source, destination: Destination) -> tuple[Any, ...]:
         return (*source.key, *destination.translation_key)
 
-    def _translation_task(self, source: Source, destination: Destination) -> asyncio.Task[Translation]:
+    def _translation_task(self, source: Source, destination: Destination) -> asyncio.Task[Translation] | Translation:
+        """The translation under way for the destination's language, or its result."""
         key = self._translation_key(source, destination)
-        task = self._translations.get(key)
-        if task is None:
+        known = self._translations.get(key)
+        if known is None:
             task = asyncio.get_running_loop().create_task(self._translate(source, destination),
                                                           name=f"relay-translate-{source.message_id}")
-            self._translations.put(key, task)
-        return task
+            task.add_done_callback(partial(self._settled, self._translations, key, lambda result: result))
+            known = self._translations.put(key, task)
+        return known
+
+    @staticmethod
+    def _settled(memo: _Memo[K, Any], key: K, keep: Callable[[Any], Any], task: asyncio.Task[Any]) -> None:
+        """A finished task stays in `memo` as its result (`keep(result)`), unless it failed."""
+        if memo.get(key) is task and not task.cancelled() and task.exception() is None:
+            memo[key] = keep(task.result())
 
     async def _translate(self, source: Source, destination: Destination) -> Translation:
         translator: Translator = self.bot.service(Translator)  # type: ignore[type-abstract]
@@ -564,19 +590,24 @@ class Relay:
 
     async def _guess(self, source: Source) -> str | None:
         key = source.key
-        task = self._guesses.get(key)
-        if task is None:
+        known = self._guesses.get(key)
+        if known is None:
             translator: Translator = self.bot.service(Translator)  # type: ignore[type-abstract]
-            task = self._guesses.put(key, asyncio.get_running_loop().create_task(translator.detect(source.text)))
+            task = asyncio.get_running_loop().create_task(translator.detect(source.text))
+            task.add_done_callback(partial(self._settled, self._guesses, key, lambda language: (language,)))
+            known = self._guesses.put(key, task)
+        if not isinstance(known, asyncio.Task):
+            return known[0]
         try:
-            return await asyncio.shield(task)
+            return await asyncio.shield(known)
         except Exception:
             log.exception("guessing the language of relayed message %s failed", source.message_id)
             return None
 
     async def stop(self) -> None:
         for task in [*self._translations.values(), *self._guesses.values()]:
-            task.cancel()
+            if isinstance(task, asyncio.Task):
+                task.cancel()
         for batcher in self._batchers.values():
             batcher.cancel()
 

@@ -448,14 +448,16 @@ class Outbox:
 
     def __init__(self, bot: Bot, *, lease: timedelta = timedelta(seconds=60), max_attempts: int = 16,
                  backoff: timedelta = timedelta(seconds=2), max_backoff: timedelta = timedelta(minutes=15),
-                 drain_seconds: float = 10.0, claim_batch: int = 500, calls_per_platform: int = 32,
+                 drain_seconds: float = 10.0, claim_batch: int = 500, calls_per_platform: int = 64,
                  wait_in_lane: timedelta = timedelta(seconds=30)) -> None:
         self.bot = bot
         self.claim_batch = claim_batch
         """Most lanes one claim takes: smaller shares a burst more evenly between processes."""
         self.calls_per_platform = calls_per_platform
         """Platform calls in flight at once, per platform: enough to keep hundreds of lanes
-        moving, few enough that each call's own work is not starved by the others'."""
+        moving, few enough that each call's own work is not starved by the others'. More than a
+        large group's channels (a message into 40 channels posts 39 copies at once: with fewer
+        slots, the last copies wait a whole round trip for one)."""
         self.wait_in_lane = wait_in_lane
         """A Retry-After up to this long is waited out by the lane itself (with the system clock),
         so the retry goes out the moment the platform allows it; longer ones hand the lane back."""
