@@ -101,17 +101,18 @@ class NotStored(Exception):
         return isinstance(self.cause, SQLAlchemyError | OSError | TimeoutError)
 
 
-_FROZEN: list[bool] = []
+_FROZEN: set[str] = set()
 
 
-def freeze_startup_heap() -> None:
-    """Keep what start-up loaded (modules, SQLAlchemy's mappers, catalogs: some 150,000 objects)
-    out of the cyclic garbage collector's full passes, once per process. Each full pass stops the
-    event loop for as long as it takes to walk every tracked object: 50-90 ms with all of them,
-    which every message in flight then waits out. They live as long as the process anyway."""
-    if _FROZEN:
+def freeze_startup_heap(part: str = "start") -> None:
+    """Keep what start-up loaded (modules, SQLAlchemy's mappers, catalogs, the language model:
+    some 150,000 objects) out of the cyclic garbage collector's full passes, once per `part` and
+    process. Each full pass stops the event loop for as long as it takes to walk every tracked
+    object: 50-90 ms with all of them, which every message in flight then waits out. They live
+    as long as the process anyway."""
+    if part in _FROZEN:
         return
-    _FROZEN.append(True)
+    _FROZEN.add(part)
     gc.collect()
     gc.freeze()
 

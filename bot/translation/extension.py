@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from bot.core import Bot
+from bot.core import Bot, freeze_startup_heap
 from bot.events import PersonRef
 from bot.i18n import _, resolve_locale
 from bot.translation import Translator
@@ -36,7 +36,12 @@ def setup(bot: Bot) -> None:
     bot.provide(Translator, translator)  # type: ignore[type-abstract]
     bot.scheduler.add(UsageWriter(translator), every=UsageWriter.every)
     bot.on_stop(translator.close)
-    bot.spawn(translator.warm_up(), name="language-detector")
+    bot.spawn(warm_up(translator), name="language-detector")
+
+
+async def warm_up(translator: DeepLTranslator) -> None:
+    await translator.warm_up()
+    freeze_startup_heap("language detector")  # its model lives as long as the process
 
 
 class UsageWriter:
