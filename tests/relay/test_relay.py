@@ -17,7 +17,7 @@ from bot.outbound import DeliveryError
 from bot.relay.safety import ZWJ
 from bot.translation import NotTranslated
 from bot.translation.notes import note_message
-from storage.models import OutboxItem, RelayCopy, RelayMessage
+from storage.models import Channel, OutboxItem, RelayCopy, RelayMessage
 from tests.fakes.fake_deepl import FakeDeepL
 from tests.harness import START
 from tests.relay.conftest import RelayHarness, start_harness
@@ -308,6 +308,22 @@ async def test_one_slow_channel_does_not_hold_up_the_others(relay: RelayHarness)
     fast = [at for channel, at in times.items() if channel != "chutky-uk"]
     assert max(fast) < times["chutky-uk"] - 0.3
     assert start is None or start <= max(fast)
+
+
+async def test_the_copies_into_a_large_group_are_all_in_flight_at_once(relay: RelayHarness) -> None:
+    # 40 channels: each of the 39 copies goes out at once, none waits for another's answer.
+    async with relay.bot.db.session() as session:
+        source = (await session.exec(select(Channel).where(Channel.channel_id == "rumeurs-fr"))).one()
+        extra = [f"extra-{n}" for n in range(35)]
+        session.add_all(Channel(platform="console", workspace="local", channel_id=name, name=name, language="fr",
+                                group_id=source.group_id, linked_at=START) for name in extra)
+    for name in [*GROUP, *extra]:
+        relay.adapter.latency[name] = 0.3
+    await relay.bot.handle(MessagePosted(FR, "w1", MARIE, "Bonjour", event_id="w1"))
+    await relay.bot.wait_idle()
+    answered = [call.at for call in relay.adapter.posts()]
+    assert len(answered) == 39
+    assert max(answered) - min(answered) < 0.25
 
 
 async def test_a_permanent_failure_is_recorded_and_reported_once(relay: RelayHarness) -> None:
