@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
@@ -99,13 +99,28 @@ class BroadcastDelivery:
         self.outbox = outbox
         self.sender = sender
         self._translations: OrderedDict[tuple[Any, ...], asyncio.Task[Translation]] = OrderedDict()
+        self._copies: OrderedDict[tuple[Any, ...], tuple[Translation, Copy]] = OrderedDict()
+        """Each copy composed once per translation (its footnote's language names are costly): every
+        destination of a language then posts the same parts."""
+        self._running: Counter[int] = Counter()
+        """Broadcast id → how many of its items a handler is carrying out in this process."""
         self._snapshots: dict[int, tuple[float, asyncio.Task[Snapshot | None]]] = {}
         self._checks: dict[int, asyncio.Task[None]] = {}
         self._recheck: set[int] = set()
 
     async def deliver(self, delivery: Delivery) -> None:
+        broadcast_id = int(delivery.payload["broadcast"])
+        self._running[broadcast_id] += 1
+        try:
+            await self._deliver(delivery, broadcast_id)
+        finally:
+            self._running[broadcast_id] -= 1
+            if not self._running[broadcast_id]:
+                del self._running[broadcast_id]
+
+    async def _deliver(self, delivery: Delivery, broadcast_id: int) -> None:
         payload = delivery.payload
-        broadcast_id, target_id = int(payload["broadcast"]), int(payload["target"])
+        target_id = int(payload["target"])
         op = payload.get("op")
         if op == "post":
             snapshot = await self._snapshot(broadcast_id)
@@ -225,8 +240,14 @@ class BroadcastDelivery:
                                                                     now=self.bot.clock.now(), reason=reason))
 
     async def on_done(self, delivery: Delivery) -> None:
-        """An item's end is committed: if it was a broadcast's last destination, finish it."""
-        self._check_soon(int(delivery.payload["broadcast"]))
+        """An item's end is committed: if it was a broadcast's last destination, finish it. While
+        another item of the broadcast is being carried out here, it is not: that item's own end (or
+        its failure, which finishes the broadcast in its transaction) checks later, so the hundreds
+        of outcomes of a burst do not each query the database."""
+        broadcast_id = int(delivery.payload["broadcast"])
+        if self._running[broadcast_id]:
+            return
+        self._check_soon(broadcast_id)
 
     # ---- the end of a broadcast: its report -------------------------------------------------------------
 
@@ -378,15 +399,29 @@ class BroadcastDelivery:
         language = channel.language if channel is not None else target.language
         formality = channel.formality if channel is not None else None
         fallback = channel.fallback_language if channel is not None else None
-        locale = resolve_locale([language])
         translation = await self._translation(broadcast, language, formality, fallback, retry=delivery.attempt > 1)
+        key = (*self._key(broadcast, language, formality, fallback), target.kind == DM,
+               delivery.adapter.max_message_chars)
+        cached = self._copies.get(key)
+        if cached is not None and cached[0] is translation:
+            return cached[1]
+        copy = self._composed(broadcast, target, language, translation, delivery.adapter.max_message_chars)
+        self._copies[key] = (translation, copy)
+        while len(self._copies) > 512:
+            self._copies.popitem(last=False)
+        return copy
+
+    @staticmethod
+    def _composed(broadcast: Broadcast, target: BroadcastTarget, language: str, translation: Translation,
+                  max_chars: int) -> Copy:
+        locale = resolve_locale([language])
         body = neutralise_mentions(translation.text)
         if target.kind == DM:
             body = render(_("📣 **Announcement from the ICC team**"), locale) + "\n\n" + body
         footnote = _footnote(translation, language, locale)
         if not translation.translated and broadcast.language and same_language(broadcast.language, language):
             footnote = None  # untranslated, but written in the sender's language, which is this channel's
-        return Copy(split_text(body, delivery.adapter.max_message_chars), footnote,
+        return Copy(split_text(body, max_chars), footnote,
                     neutralise_mentions(broadcast.text) if translation.translated else None)
 
     async def _translation(self, broadcast: Broadcast, language: str, formality: str | None, fallback: str | None,
