@@ -169,21 +169,31 @@ class BroadcastDelivery:
         snapshot = await (self._snapshot(broadcast_id) if shared else self._load_snapshot(broadcast_id))
         if snapshot is None:
             return
+        broadcast = snapshot.broadcast
         started: dict[tuple[Any, ...], asyncio.Task[Translation]] = {}
+        copies: dict[tuple[Any, ...], list[BroadcastTarget]] = {}
         for target in snapshot.targets.values():
             if target.state != PENDING or target.kind == NOWHERE:
                 continue
             channel = snapshot.channels.get((target.platform, target.workspace, target.address))
             shape = ((channel.language, channel.formality, channel.fallback_language) if channel is not None
                      else (target.language, None, None))
-            key = self._key(snapshot.broadcast, *shape)
+            key = self._key(broadcast, *shape)
             if key not in started:
-                started[key] = self._translation_task(snapshot.broadcast, *shape)
+                started[key] = self._translation_task(broadcast, *shape)
+            copies.setdefault((key, target.kind == DM, target.platform), []).append(target)
         for key, task in started.items():
             result = await asyncio.shield(task)
             if result.not_translated in (NotTranslated.UNAVAILABLE, NotTranslated.QUOTA) \
                     and self._translations.get(key) is task:
                 del self._translations[key]
+        # Each copy composed now too (its footnote names languages: the first use of a locale's
+        # data loads it), so the lanes only post.
+        for (key, _dm, platform), targets in copies.items():
+            adapter = self.bot.adapters.get(platform)
+            kept = self._translations.get(key)
+            if adapter is not None and kept is not None and kept.done() and not kept.cancelled():
+                self._copy(broadcast, targets[0], key[2], kept.result(), adapter.max_message_chars)
 
     def forget(self, broadcast_id: int) -> None:
         self._snapshots.pop(broadcast_id, None)
@@ -400,12 +410,17 @@ class BroadcastDelivery:
         formality = channel.formality if channel is not None else None
         fallback = channel.fallback_language if channel is not None else None
         translation = await self._translation(broadcast, language, formality, fallback, retry=delivery.attempt > 1)
-        key = (*self._key(broadcast, language, formality, fallback), target.kind == DM,
-               delivery.adapter.max_message_chars)
+        return self._copy(broadcast, target, language, translation, delivery.adapter.max_message_chars)
+
+    def _copy(self, broadcast: Broadcast, target: BroadcastTarget, language: str, translation: Translation,
+              max_chars: int) -> Copy:
+        """The copy of `translation` for destinations like `target` (composed once per translation,
+        kind of destination and platform limit)."""
+        key = (broadcast.id, broadcast.version, language, id(translation), target.kind == DM, max_chars)
         cached = self._copies.get(key)
         if cached is not None and cached[0] is translation:
             return cached[1]
-        copy = self._composed(broadcast, target, language, translation, delivery.adapter.max_message_chars)
+        copy = self._composed(broadcast, target, language, translation, max_chars)
         self._copies[key] = (translation, copy)
         while len(self._copies) > 512:
             self._copies.popitem(last=False)
