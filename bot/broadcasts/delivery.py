@@ -104,7 +104,7 @@ class BroadcastDelivery:
         destination of a language then posts the same parts."""
         self._running: Counter[int] = Counter()
         """Broadcast id → how many of its items a handler is carrying out in this process."""
-        self._snapshots: dict[int, tuple[float, asyncio.Task[Snapshot | None]]] = {}
+        self._snapshots: dict[int, tuple[float, asyncio.Future[Snapshot | None]]] = {}
         self._checks: dict[int, asyncio.Task[None]] = {}
         self._recheck: set[int] = set()
 
@@ -152,9 +152,7 @@ class BroadcastDelivery:
         if cached is not None and cached[0] > loop.time():
             return await asyncio.shield(cached[1])
         task = loop.create_task(self._load_snapshot(broadcast_id), name=f"broadcast-snapshot-{broadcast_id}")
-        self._snapshots[broadcast_id] = (loop.time() + SNAPSHOT_SECONDS, task)
-        while len(self._snapshots) > 64:
-            self._snapshots.pop(next(iter(self._snapshots)))
+        self._keep_snapshot(broadcast_id, task)
         try:
             return await asyncio.shield(task)
         except Exception:
@@ -198,15 +196,32 @@ class BroadcastDelivery:
     def forget(self, broadcast_id: int) -> None:
         self._snapshots.pop(broadcast_id, None)
 
+    def share(self, snapshot: Snapshot) -> None:
+        """Give the lanes what `read_snapshot` read in a transaction that is now committed (Confirm's:
+        its lanes then start posting without reading it all again)."""
+        assert snapshot.broadcast.id is not None
+        future: asyncio.Future[Snapshot | None] = asyncio.get_running_loop().create_future()
+        future.set_result(snapshot)
+        self._keep_snapshot(snapshot.broadcast.id, future)
+
+    def _keep_snapshot(self, broadcast_id: int, snapshot: asyncio.Future[Snapshot | None]) -> None:
+        self._snapshots[broadcast_id] = (asyncio.get_running_loop().time() + SNAPSHOT_SECONDS, snapshot)
+        while len(self._snapshots) > 64:
+            self._snapshots.pop(next(iter(self._snapshots)))
+
     async def _load_snapshot(self, broadcast_id: int) -> Snapshot | None:
         async with self.bot.db.session() as session:
-            broadcast = await session.get(Broadcast, broadcast_id)
-            if broadcast is None:
-                return None
-            targets = await queries.targets_of(session, broadcast_id)
-            keys = [(t.platform, t.workspace, t.address) for t in targets if t.kind == CHANNEL]
-            channels = await relay_queries.destination_channels(session, keys)
-            in_audience = await self._in_audience(session, broadcast, list(channels.values()))
+            return await self.read_snapshot(session, broadcast_id)
+
+    async def read_snapshot(self, session: AsyncSession, broadcast_id: int) -> Snapshot | None:
+        """The broadcast, its destinations and their channels as delivery needs them."""
+        broadcast = await session.get(Broadcast, broadcast_id)
+        if broadcast is None:
+            return None
+        targets = await queries.targets_of(session, broadcast_id)
+        keys = [(t.platform, t.workspace, t.address) for t in targets if t.kind == CHANNEL]
+        channels = await relay_queries.destination_channels(session, keys)
+        in_audience = await self._in_audience(session, broadcast, list(channels.values()))
         return Snapshot(broadcast, {t.id: t for t in targets if t.id is not None}, channels, in_audience)
 
     async def _post(self, delivery: Delivery, broadcast: Broadcast, target: BroadcastTarget,
