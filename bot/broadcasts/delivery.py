@@ -1,8 +1,9 @@
 """Delivering broadcasts: the outbox's handler for `broadcast` items, and the report at the end.
 
 - `deliver` reads what it needs about a broadcast once for all its lanes (`Snapshot`, shared a few
-  seconds), translates the text once per (language, formality, fallback) — every destination of
-  a language awaits the same call, started as early as the preview (`warm_up`) — splits it to the
+  seconds; for a broadcast sent now, Confirm's own reading), translates the text once per
+  (language, formality, fallback) — every destination of a language awaits the same call, started
+  as early as the preview (`warm_up`, which also composes the copies) — splits it to the
   platform's limit and posts it under the ICC team's name. The outbox records each part's id as it
   is accepted (a retry resumes after it); the last part's record also gives the destination its
   outcome, in the same transaction. A channel that left the audience since the preview is skipped.
