@@ -199,6 +199,7 @@ class Bot:
             await adapter.start(self)
         if run_scheduler:
             self.scheduler.start()
+        _freeze_startup_objects()
 
     async def stop(self) -> None:
         await self.scheduler.stop()
@@ -441,3 +442,13 @@ def refusal(access: Access) -> Message:
         Access.AUTHOR: _("Only its author or the ICC team can do that."),
     }
     return messages.get(access, _("You are not allowed to do that."))
+
+
+def _freeze_startup_objects() -> None:
+    """Once started, what is loaded (modules, locale data, the ORM's metadata, the platforms'
+    clients: some 200,000 objects) lives as long as the process. A full garbage collection walks
+    every such object, ~80 ms in which nothing is delivered (a broadcast's burst of posts included);
+    frozen, they are out of its way and it only looks at what came since. Garbage is collected
+    first so that none of it is frozen."""
+    gc.collect()
+    gc.freeze()

@@ -6,13 +6,14 @@ Alembic, which runs synchronously; `async_url`/`sync_url` pick the driver for ea
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.engine import URL, Dialect, make_url
+from sqlalchemy.exc import ArgumentError, InvalidatePoolError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -75,15 +76,47 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# A pooled PostgreSQL connection idle for this long is tested (one `SELECT 1`) before it is used
+# again: the server may have been restarted, or a firewall may have dropped the connection, in the
+# meantime. A connection in steady use is not tested: that would cost a round trip per unit of
+# work (a search is one). Should one die all the same, the statement that finds out fails, and
+# SQLAlchemy then replaces every connection opened before it (the pool's invalidation time).
+PING_AFTER_IDLE = 5.0
+
+
+def _ping_idle_connections(engine: AsyncEngine, after: float) -> None:
+    dialect: Dialect = engine.dialect
+
+    def checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < after:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            # The pool drops this connection and every one opened before it (a restarted server
+            # closed them all), and checks out a new one.
+            raise InvalidatePoolError(f"idle connection lost: {error}") from error
+
+    event.listen(engine.sync_engine.pool, "checkin", checkin)
+    event.listen(engine.sync_engine.pool, "checkout", checkout)
+
+
 class Database:
-    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10,
+                 ping_after_idle: float = PING_AFTER_IDLE) -> None:
         self.url = url
         target = async_url(url)
         self.dialect = target.get_backend_name()
         options: dict[str, Any] = {"echo": echo}
         if self.dialect == "postgresql":
-            options.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            options.update(pool_size=pool_size, max_overflow=pool_size)
         self.engine: AsyncEngine = create_async_engine(target, **options)
+        if self.dialect == "postgresql":
+            _ping_idle_connections(self.engine, ping_after_idle)
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)

@@ -1,8 +1,9 @@
 """Delivering broadcasts: the outbox's handler for `broadcast` items, and the report at the end.
 
 - `deliver` reads what it needs about a broadcast once for all its lanes (`Snapshot`, shared a few
-  seconds), translates the text once per (language, formality, fallback) — every destination of
-  a language awaits the same call, started as early as the preview (`warm_up`) — splits it to the
+  seconds; for a broadcast sent now, Confirm's own reading), translates the text once per
+  (language, formality, fallback) — every destination of a language awaits the same call, started
+  as early as the preview (`warm_up`, which also composes the copies) — splits it to the
   platform's limit and posts it under the ICC team's name. The outbox records each part's id as it
   is accepted (a retry resumes after it); the last part's record also gives the destination its
   outcome, in the same transaction. A channel that left the audience since the preview is skipped.
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
@@ -99,13 +100,28 @@ class BroadcastDelivery:
         self.outbox = outbox
         self.sender = sender
         self._translations: OrderedDict[tuple[Any, ...], asyncio.Task[Translation]] = OrderedDict()
-        self._snapshots: dict[int, tuple[float, asyncio.Task[Snapshot | None]]] = {}
+        self._copies: OrderedDict[tuple[Any, ...], tuple[Translation, Copy]] = OrderedDict()
+        """Each copy composed once per translation (its footnote's language names are costly): every
+        destination of a language then posts the same parts."""
+        self._running: Counter[int] = Counter()
+        """Broadcast id → how many of its items a handler is carrying out in this process."""
+        self._snapshots: dict[int, tuple[float, asyncio.Future[Snapshot | None]]] = {}
         self._checks: dict[int, asyncio.Task[None]] = {}
         self._recheck: set[int] = set()
 
     async def deliver(self, delivery: Delivery) -> None:
+        broadcast_id = int(delivery.payload["broadcast"])
+        self._running[broadcast_id] += 1
+        try:
+            await self._deliver(delivery, broadcast_id)
+        finally:
+            self._running[broadcast_id] -= 1
+            if not self._running[broadcast_id]:
+                del self._running[broadcast_id]
+
+    async def _deliver(self, delivery: Delivery, broadcast_id: int) -> None:
         payload = delivery.payload
-        broadcast_id, target_id = int(payload["broadcast"]), int(payload["target"])
+        target_id = int(payload["target"])
         op = payload.get("op")
         if op == "post":
             snapshot = await self._snapshot(broadcast_id)
@@ -137,9 +153,7 @@ class BroadcastDelivery:
         if cached is not None and cached[0] > loop.time():
             return await asyncio.shield(cached[1])
         task = loop.create_task(self._load_snapshot(broadcast_id), name=f"broadcast-snapshot-{broadcast_id}")
-        self._snapshots[broadcast_id] = (loop.time() + SNAPSHOT_SECONDS, task)
-        while len(self._snapshots) > 64:
-            self._snapshots.pop(next(iter(self._snapshots)))
+        self._keep_snapshot(broadcast_id, task)
         try:
             return await asyncio.shield(task)
         except Exception:
@@ -154,34 +168,61 @@ class BroadcastDelivery:
         snapshot = await (self._snapshot(broadcast_id) if shared else self._load_snapshot(broadcast_id))
         if snapshot is None:
             return
+        broadcast = snapshot.broadcast
         started: dict[tuple[Any, ...], asyncio.Task[Translation]] = {}
+        copies: dict[tuple[Any, ...], list[BroadcastTarget]] = {}
         for target in snapshot.targets.values():
             if target.state != PENDING or target.kind == NOWHERE:
                 continue
             channel = snapshot.channels.get((target.platform, target.workspace, target.address))
             shape = ((channel.language, channel.formality, channel.fallback_language) if channel is not None
                      else (target.language, None, None))
-            key = self._key(snapshot.broadcast, *shape)
+            key = self._key(broadcast, *shape)
             if key not in started:
-                started[key] = self._translation_task(snapshot.broadcast, *shape)
+                started[key] = self._translation_task(broadcast, *shape)
+            copies.setdefault((key, target.kind == DM, target.platform), []).append(target)
         for key, task in started.items():
             result = await asyncio.shield(task)
             if result.not_translated in (NotTranslated.UNAVAILABLE, NotTranslated.QUOTA) \
                     and self._translations.get(key) is task:
                 del self._translations[key]
+        # Each copy composed now too (its footnote names languages: the first use of a locale's
+        # data loads it), so the lanes only post.
+        for (key, _dm, platform), targets in copies.items():
+            adapter = self.bot.adapters.get(platform)
+            kept = self._translations.get(key)
+            if adapter is not None and kept is not None and kept.done() and not kept.cancelled():
+                self._copy(broadcast, targets[0], key[2], kept.result(), adapter.max_message_chars)
 
     def forget(self, broadcast_id: int) -> None:
         self._snapshots.pop(broadcast_id, None)
 
+    def share(self, snapshot: Snapshot) -> None:
+        """Give the lanes what `read_snapshot` read in a transaction that is now committed (Confirm's:
+        its lanes then start posting without reading it all again)."""
+        assert snapshot.broadcast.id is not None
+        future: asyncio.Future[Snapshot | None] = asyncio.get_running_loop().create_future()
+        future.set_result(snapshot)
+        self._keep_snapshot(snapshot.broadcast.id, future)
+
+    def _keep_snapshot(self, broadcast_id: int, snapshot: asyncio.Future[Snapshot | None]) -> None:
+        self._snapshots[broadcast_id] = (asyncio.get_running_loop().time() + SNAPSHOT_SECONDS, snapshot)
+        while len(self._snapshots) > 64:
+            self._snapshots.pop(next(iter(self._snapshots)))
+
     async def _load_snapshot(self, broadcast_id: int) -> Snapshot | None:
         async with self.bot.db.session() as session:
-            broadcast = await session.get(Broadcast, broadcast_id)
-            if broadcast is None:
-                return None
-            targets = await queries.targets_of(session, broadcast_id)
-            keys = [(t.platform, t.workspace, t.address) for t in targets if t.kind == CHANNEL]
-            channels = await relay_queries.destination_channels(session, keys)
-            in_audience = await self._in_audience(session, broadcast, list(channels.values()))
+            return await self.read_snapshot(session, broadcast_id)
+
+    async def read_snapshot(self, session: AsyncSession, broadcast_id: int) -> Snapshot | None:
+        """The broadcast, its destinations and their channels as delivery needs them."""
+        broadcast = await session.get(Broadcast, broadcast_id)
+        if broadcast is None:
+            return None
+        targets = await queries.targets_of(session, broadcast_id)
+        keys = [(t.platform, t.workspace, t.address) for t in targets if t.kind == CHANNEL]
+        channels = await relay_queries.destination_channels(session, keys)
+        in_audience = await self._in_audience(session, broadcast, list(channels.values()))
         return Snapshot(broadcast, {t.id: t for t in targets if t.id is not None}, channels, in_audience)
 
     async def _post(self, delivery: Delivery, broadcast: Broadcast, target: BroadcastTarget,
@@ -225,8 +266,14 @@ class BroadcastDelivery:
                                                                     now=self.bot.clock.now(), reason=reason))
 
     async def on_done(self, delivery: Delivery) -> None:
-        """An item's end is committed: if it was a broadcast's last destination, finish it."""
-        self._check_soon(int(delivery.payload["broadcast"]))
+        """An item's end is committed: if it was a broadcast's last destination, finish it. While
+        another item of the broadcast is being carried out here, it is not: that item's own end (or
+        its failure, which finishes the broadcast in its transaction) checks later, so the hundreds
+        of outcomes of a burst do not each query the database."""
+        broadcast_id = int(delivery.payload["broadcast"])
+        if self._running[broadcast_id]:
+            return
+        self._check_soon(broadcast_id)
 
     # ---- the end of a broadcast: its report -------------------------------------------------------------
 
@@ -378,15 +425,34 @@ class BroadcastDelivery:
         language = channel.language if channel is not None else target.language
         formality = channel.formality if channel is not None else None
         fallback = channel.fallback_language if channel is not None else None
-        locale = resolve_locale([language])
         translation = await self._translation(broadcast, language, formality, fallback, retry=delivery.attempt > 1)
+        return self._copy(broadcast, target, language, translation, delivery.adapter.max_message_chars)
+
+    def _copy(self, broadcast: Broadcast, target: BroadcastTarget, language: str, translation: Translation,
+              max_chars: int) -> Copy:
+        """The copy of `translation` for destinations like `target` (composed once per translation,
+        kind of destination and platform limit)."""
+        key = (broadcast.id, broadcast.version, language, id(translation), target.kind == DM, max_chars)
+        cached = self._copies.get(key)
+        if cached is not None and cached[0] is translation:
+            return cached[1]
+        copy = self._composed(broadcast, target, language, translation, max_chars)
+        self._copies[key] = (translation, copy)
+        while len(self._copies) > 512:
+            self._copies.popitem(last=False)
+        return copy
+
+    @staticmethod
+    def _composed(broadcast: Broadcast, target: BroadcastTarget, language: str, translation: Translation,
+                  max_chars: int) -> Copy:
+        locale = resolve_locale([language])
         body = neutralise_mentions(translation.text)
         if target.kind == DM:
             body = render(_("📣 **Announcement from the ICC team**"), locale) + "\n\n" + body
         footnote = _footnote(translation, language, locale)
         if not translation.translated and broadcast.language and same_language(broadcast.language, language):
             footnote = None  # untranslated, but written in the sender's language, which is this channel's
-        return Copy(split_text(body, delivery.adapter.max_message_chars), footnote,
+        return Copy(split_text(body, max_chars), footnote,
                     neutralise_mentions(broadcast.text) if translation.translated else None)
 
     async def _translation(self, broadcast: Broadcast, language: str, formality: str | None, fallback: str | None,

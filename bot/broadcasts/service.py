@@ -178,7 +178,13 @@ class Broadcasts:
             send_at = broadcast.send_at if broadcast.scheduled else now
             if not await queries.confirm(session, broadcast_id, person_id=ix.person_id, now=now, send_at=send_at):
                 return Answer(_("Broadcast #{id} is confirmed already.", id=broadcast_id))
-            targets = await queries.targets_of(session, broadcast_id)
+            snapshot = None
+            if broadcast.scheduled:
+                targets = await queries.targets_of(session, broadcast_id)
+            else:
+                # What the lanes need, read in this transaction: they start on it at once.
+                snapshot = await self.delivery.read_snapshot(session, broadcast_id)
+                targets = list(snapshot.targets.values()) if snapshot is not None else []
             deliveries = [NewDelivery(KIND, destination_of(target),
                                       {"op": "post", "broadcast": broadcast_id, "target": target.id},
                                       reference=reference(broadcast_id),
@@ -186,6 +192,8 @@ class Broadcasts:
                           for target in targets if target.state == PENDING]
             if deliveries:
                 [batch] = await self.outbox.enqueue_many(session, [deliveries], ids=False)
+        if snapshot is not None:
+            self.delivery.share(snapshot)
         if batch is not None:
             if not broadcast.scheduled:
                 # Translations started with the preview; any that failed start again now.

@@ -247,60 +247,25 @@ async def search(session: AsyncSession, groups: Sequence[Sequence[str]], filters
     if not any(groups):
         return SearchResult([], False)
     facets = _facet_terms(filters)
+    if session.get_bind().dialect.name == "postgresql":
+        return await _search_postgres(session, groups, facets, filters, limit=limit, every_word=every_word,
+                                      candidates=candidates)
     params: dict[str, object] = {"limit": limit, "candidates": candidates}
     where = _filter_sql(Filters(statuses=filters.statuses, drafts_of=filters.drafts_of,
                                 all_drafts=filters.all_drafts, author_id=filters.author_id), params)
-    postgres = session.get_bind().dialect.name == "postgresql"
-    narrow = False
-    if postgres:
-        params["q"] = tsquery(groups, every_word=every_word)
-        params["f"] = " & ".join("(" + " | ".join(alternatives) + ")" for alternatives in facets) or "zall"
-        with_facets = " && to_tsquery('simple', :f)" if facets else ""
-        match = f"p.search @@ (to_tsquery('icc_search', :q){with_facets})"
-        narrow = await _narrow_postgres_query(session, match, params)
-        if narrow:
-            # One index condition per group, ORed, rather than one tsquery ORing the groups: for a
-            # group of several words (and the filter terms) GIN then walks the rarest word's
-            # entries and skips through the common ones; an OR at the top of a single tsquery
-            # makes it read every word's whole list.
-            conditions = []
-            for index, words in enumerate(group for group in groups if group):
-                params[f"g{index}"] = tsquery([words], every_word=every_word)
-                conditions.append(f"p.search @@ (to_tsquery('icc_search', :g{index}){with_facets})")
-            match = "(" + " OR ".join(conditions) + ")"
-            # The planner costs a table scan as if testing a row's vector were free; it is read
-            # out of line (TOAST) and decompressed, so a scan that has to pass a few thousand rows
-            # to find the candidates of a query matching a few per cent is slower than the index
-            # by far. Until the query is done (see below).
-            await session.exec(text("SET LOCAL enable_seqscan = off"))  # type: ignore[call-overload]
-        else:
-            # A broad query: reading the table in order finds the candidates within the first
-            # rows, where the index would list most of the table first. Each candidate's vector is
-            # read twice (test, then rank): half the candidates keep its cost near a precise one's.
-            params["candidates"] = max(candidates // 2, limit)
-        # Candidates as the scan yields them (no order asked, so it stops at the limit), ranked by
-        # ts_rank as they come: only those few vectors are read.
-        sql = ("WITH c AS MATERIALIZED (SELECT p.id, ts_rank(p.search, to_tsquery('icc_search', :q)) AS score "
-               f"FROM practice p WHERE {match} AND {where} LIMIT :candidates) "
-               "SELECT id, score, (SELECT count(*) FROM c) FROM c ORDER BY score DESC, id DESC LIMIT :limit")
-    else:
-        words = fts5_query(groups, every_word=every_word)
-        conditions = [f"({words})"] + ["facets : (" + " OR ".join(f'"{term}"' for term in alternatives) + ")"
-                                       for alternatives in facets]
-        params["q"] = " AND ".join(conditions)
-        # bm25 is lower for better matches; a word in the title counts four times one in the text,
-        # the filter terms not at all.
-        sql = ("WITH c AS (SELECT practice_fts.rowid AS id, bm25(practice_fts, 4.0, 1.0, 0.0) AS score "
-               "FROM practice_fts JOIN practice p ON p.id = practice_fts.rowid "
-               f"WHERE practice_fts MATCH :q AND {where} ORDER BY practice_fts.rowid DESC LIMIT :candidates) "
-               "SELECT id, score, (SELECT count(*) FROM c) FROM c ORDER BY score, id DESC LIMIT :limit")
+    words = fts5_query(groups, every_word=every_word)
+    conditions = [f"({words})"] + ["facets : (" + " OR ".join(f'"{term}"' for term in alternatives) + ")"
+                                   for alternatives in facets]
+    params["q"] = " AND ".join(conditions)
+    # bm25 is lower for better matches; a word in the title counts four times one in the text,
+    # the filter terms not at all.
+    sql = ("WITH c AS (SELECT practice_fts.rowid AS id, bm25(practice_fts, 4.0, 1.0, 0.0) AS score "
+           "FROM practice_fts JOIN practice p ON p.id = practice_fts.rowid "
+           f"WHERE practice_fts MATCH :q AND {where} ORDER BY practice_fts.rowid DESC LIMIT :candidates) "
+           "SELECT id, score, (SELECT count(*) FROM c) FROM c ORDER BY score, id DESC LIMIT :limit")
     rows = (await session.exec(text(sql), params=params)).all()  # type: ignore[call-overload]
-    if narrow:
-        # Not for the rest of the transaction: a later query with no index to use would be costed
-        # beyond the JIT threshold.
-        await session.exec(text("RESET enable_seqscan"))  # type: ignore[call-overload]
     hits = [Hit(int(row[0]), float(row[1])) for row in rows]
-    return SearchResult(hits, bool(rows) and int(rows[0][2]) >= int(params["candidates"]))  # type: ignore[call-overload]
+    return SearchResult(hits, bool(rows) and int(rows[0][2]) >= candidates)
 
 
 # Above this share of the table matching, reading the table in order finds the candidates soonest;
@@ -308,18 +273,44 @@ async def search(session: AsyncSession, groups: Sequence[Sequence[str]], filters
 BROAD_SHARE = 0.3
 
 
-async def _narrow_postgres_query(session: AsyncSession, match: str, params: dict[str, object]) -> bool:
-    """Whether the planner expects less than BROAD_SHARE of the practices to match (then the index
-    finds the candidates soonest). One round trip: the estimate for the query and for the whole
-    table come from the same plan."""
-    plan = (await session.exec(text(  # type: ignore[call-overload]
-        f"EXPLAIN (FORMAT JSON) SELECT 1 FROM practice p WHERE {match} UNION ALL SELECT 1 FROM practice"),
-        params=params)).first()
-    try:
-        matching, total = (float(part["Plan Rows"]) for part in plan[0][0]["Plan"]["Plans"])
-    except (TypeError, KeyError, IndexError, ValueError):
-        return True
-    return total <= 0 or matching < BROAD_SHARE * total
+async def _search_postgres(session: AsyncSession, groups: Sequence[Sequence[str]], facets: list[list[str]],
+                           filters: Filters, *, limit: int, every_word: bool, candidates: int) -> SearchResult:
+    """One statement, one round trip: `practice_search(...)` (migration 0009_practice_search_function)
+    makes, inside the server, the choices below.
+
+    - The planner's estimate of how many practices match (EXPLAIN of the words and filter terms):
+      less than BROAD_SHARE of the table is a narrow query, found through the GIN index; more is a
+      broad one, whose candidates are found soonest by reading the table in order (the index would
+      list most of the table first).
+    - A narrow query has one index condition per group, ORed, rather than one tsquery ORing the
+      groups: for a group of several words (and the filter terms) GIN then walks the rarest word's
+      entries and skips through the common ones; an OR at the top of a single tsquery makes it
+      read every word's whole list. A table scan is ruled out while it runs (`enable_seqscan`,
+      set back afterwards): the planner costs a scan as if testing a row's vector were free; it is
+      read out of line (TOAST) and decompressed, so a scan that has to pass a few thousand rows to
+      find the candidates of a query matching a few per cent is slower than the index by far.
+    - A broad query reads each candidate's vector twice (test, then rank): it ranks half the
+      candidates, which keeps its cost near a precise one's.
+    - Candidates as the scan yields them (no order asked, so it stops at the limit), ranked by
+      ts_rank as they come: only those few vectors are read.
+    """
+    params: dict[str, object] = {
+        "q": tsquery(groups, every_word=every_word),
+        "f": " & ".join("(" + " | ".join(alternatives) + ")" for alternatives in facets) or None,
+        "statuses": list(filters.statuses) if filters.statuses is not None else None,
+        "draft": DRAFT, "drafts_of": filters.drafts_of, "all_drafts": filters.all_drafts,
+        "author_id": filters.author_id, "limit": limit, "candidates": candidates, "broad": BROAD_SHARE}
+    each = []
+    for index, words in enumerate(group for group in groups if group):
+        params[f"g{index}"] = tsquery([words], every_word=every_word)
+        each.append(f"to_tsquery('icc_search', :g{index})")
+    rows = (await session.exec(text(  # type: ignore[call-overload]
+        "SELECT id, score, capped FROM practice_search(to_tsquery('icc_search', :q), "
+        f"ARRAY[{', '.join(each)}]::tsquery[], to_tsquery('simple', CAST(:f AS text)), CAST(:statuses AS text[]), "
+        "CAST(:draft AS text), CAST(:drafts_of AS integer), CAST(:all_drafts AS boolean), "
+        "CAST(:author_id AS integer), CAST(:limit AS integer), CAST(:candidates AS integer), "
+        "CAST(:broad AS double precision))"), params=params)).all()
+    return SearchResult([Hit(int(row[0]), float(row[1])) for row in rows], bool(rows) and bool(rows[0][2]))
 
 
 async def list_practices(session: AsyncSession, filters: Filters, *, limit: int = 20,

@@ -38,6 +38,18 @@ async def test_a_rate_limited_channel_waits_its_retry_after_and_holds_up_no_othe
     assert len(reports(bc_lite)) == 1 and "2 delivered, 0 failed" in reports(bc_lite)[0]
 
 
+async def test_the_report_waits_for_a_copy_still_being_posted_when_the_others_are_done(
+        bc_lite: RelayHarness) -> None:
+    # Erlangen's copy is accepted while Lyon's is still on its way: its outcome finishes nothing.
+    bc_lite.adapter.latency["lyon"] = 0.3
+    await bc_lite.say("@alice /icc broadcast to=network:international Survey", "@alice !press ^ 1")
+    assert sorted(call.channel for call in broadcast_posts(bc_lite)) == sorted(INTERNATIONAL)
+    [report] = reports(bc_lite)
+    assert "2 delivered, 0 failed" in report
+    status = await bc_lite.reply("@alice /icc broadcast status 1")
+    assert "2 delivered · 0 failed · 0 pending" in status
+
+
 async def test_a_permanent_failure_is_recorded_with_its_reason_and_reported(bc: RelayHarness) -> None:
     bc.adapter.fail("erlangen", DeliveryError("channel_not_found", permanent=True))
     await bc.say("@alice /icc broadcast to=network:international Survey", "@alice !press ^ 1")

@@ -98,7 +98,19 @@ async def test_filters_drafts_and_title_ranking(db: Database) -> None:
     assert await _search(db, "rumeurs", queries.Filters(city_id=lyon.id)) == [in_title]
     assert await _search(db, "rumeurs", queries.Filters(network_id=milano.network_id)) == [in_text]
     assert draft in await _search(db, "rumeurs", queries.Filters(drafts_of=7))
+    assert draft not in await _search(db, "rumeurs", queries.Filters(drafts_of=8))
     assert draft in await _search(db, "rumeurs", queries.Filters(all_drafts=True))
+    assert await _search(db, "rumeurs", queries.Filters(all_drafts=True, author_id=7)) == [draft]
+    assert await _search(db, "rumeurs", queries.Filters(statuses=("draft",))) == [draft]
+    assert await _search(db, "rumeurs", queries.Filters(statuses=("submitted", "published"))) == [in_title, in_text]
+    assert await _search(db, "rumeurs", queries.Filters(statuses=())) == []
+    # Two groups (the words as typed, the words in English) and any word instead of every word.
+    async with db.session() as session:
+        either = await queries.search(session, [["agents", "dicerie"], ["volontari", "nothing"]],
+                                      queries.Filters(), every_word=False)
+        both = await queries.search(session, [["agents", "dicerie"], ["volontari", "nothing"]], queries.Filters())
+    assert sorted(hit.practice_id for hit in either.hits) == sorted([in_title, in_text])
+    assert both.hits == []
 
 
 async def test_many_matches_are_capped_and_said(db: Database) -> None:
