@@ -101,22 +101,6 @@ class NotStored(Exception):
         return isinstance(self.cause, SQLAlchemyError | OSError | TimeoutError)
 
 
-_FROZEN: set[str] = set()
-
-
-def freeze_startup_heap(part: str = "start") -> None:
-    """Keep what start-up loaded (modules, SQLAlchemy's mappers, catalogs, the language model:
-    some 150,000 objects) out of the cyclic garbage collector's full passes, once per `part` and
-    process. Each full pass stops the event loop for as long as it takes to walk every tracked
-    object: 50-90 ms with all of them, which every message in flight then waits out. They live
-    as long as the process anyway."""
-    if part in _FROZEN:
-        return
-    _FROZEN.add(part)
-    gc.collect()
-    gc.freeze()
-
-
 def describe(event: Receivable) -> str:
     """`message 1700000000.0001 in slack:T1/C1`, for log lines."""
     kind = {MessagePosted: "message", MessageEdited: "edit of message", MessageDeleted: "deletion of message",
@@ -194,12 +178,11 @@ class Bot:
     # ---- life cycle ----------------------------------------------------------------------------
 
     async def start(self, *, run_scheduler: bool = True) -> None:
-        freeze_startup_heap()
         for adapter in self.adapters:
             await adapter.start(self)
         if run_scheduler:
             self.scheduler.start()
-        _freeze_startup_objects()
+        freeze_startup_objects()
 
     async def stop(self) -> None:
         await self.scheduler.stop()
@@ -444,11 +427,12 @@ def refusal(access: Access) -> Message:
     return messages.get(access, _("You are not allowed to do that."))
 
 
-def _freeze_startup_objects() -> None:
+def freeze_startup_objects() -> None:
     """Once started, what is loaded (modules, locale data, the ORM's metadata, the platforms'
     clients: some 200,000 objects) lives as long as the process. A full garbage collection walks
-    every such object, ~80 ms in which nothing is delivered (a broadcast's burst of posts included);
-    frozen, they are out of its way and it only looks at what came since. Garbage is collected
-    first so that none of it is frozen."""
+    every such object, ~80 ms in which nothing is delivered (a broadcast's burst of posts, a
+    message's copies included); frozen, they are out of its way and it only looks at what came
+    since. Garbage is collected first so that none of it is frozen. Also called once something
+    loaded later for good (the language model) is there."""
     gc.collect()
     gc.freeze()

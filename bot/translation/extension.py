@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from bot.core import Bot, freeze_startup_heap
+from bot.core import Bot, freeze_startup_objects
 from bot.events import PersonRef
 from bot.i18n import _, resolve_locale
 from bot.translation import Translator
@@ -40,8 +40,10 @@ def setup(bot: Bot) -> None:
 
 
 async def warm_up(translator: DeepLTranslator) -> None:
+    loading = not translator.detector.loaded  # the model is loaded once per process
     await translator.warm_up()
-    freeze_startup_heap("language detector")  # its model lives as long as the process
+    if loading and translator.detector.loaded:
+        freeze_startup_objects()  # it lives as long as the process
 
 
 class UsageWriter:
