@@ -2,10 +2,11 @@
 English version, on SQLite and on PostgreSQL.
 
 Prints, per database: the time to load them, search latency p50/p95/p99/max over a few hundred
-varied queries (each run three times, every run counted; one to three words, in the practice's language or another one, with and
-without topic/city/network filters, prefixes, some matching nothing and some matching a good
-part of the database), and the time to store one practice through the service (checks, city,
-storing, index; no DeepL call: translation is off). Exits 1 when a search p99 is 25 ms or more.
+varied queries (each run three times, every run counted; one to three words, in the practice's
+language or another one, with and without topic/city/network filters, prefixes, some matching
+nothing and some matching a good part of the database), and the time to store one practice
+through the service (checks, city, storing, index; no DeepL call: translation is off). Exits 1
+when a search p99 is 25 ms or more.
 
     .venv/bin/python benchmarks/practice_search.py [--count 100000] [--queries 400]
         [--postgres postgresql://postgres@127.0.0.1:5432/test] [--sqlite-only] [--keep DIR]
