@@ -46,13 +46,15 @@ import json
 import re
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import deepl.http_client as http_client
-import pytest
 from aiohttp import web
 
 from tests.fakes._server import FakeServer, Fault, Recorded, json_bytes, json_response, raw_response, record_of
+
+if TYPE_CHECKING:  # the fake also runs on its own (README), where the test tools need not be installed
+    import pytest
 
 SOURCE_LANGUAGES = {
     "AR": "Arabic", "BG": "Bulgarian", "CS": "Czech", "DA": "Danish", "DE": "German", "EL": "Greek",
